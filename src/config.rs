@@ -1,0 +1,220 @@
+//! Typed settings: defaults, overlaid by an optional TOML file, then env vars, then CLI flags.
+//! The merged `Settings` is passed down explicitly; nothing reads configuration globally.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Default database: an embedded SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://gridloop.db?mode=rwc";
+/// Default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Everything the service needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub log: LogSettings,
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// May carry a password, so it is a secret and never logged.
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    /// True when the URL selects PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        let url = self.url.expose_secret();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest accepted request body, in bytes (uploads included).
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before it is answered with 408.
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// An `EnvFilter` directive such as `info,gridloop=debug`.
+    pub filter: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: DEFAULT_BIND
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database: DatabaseSettings {
+                url: SecretString::from(DEFAULT_DATABASE_URL),
+                max_connections: 10,
+            },
+            http: HttpSettings {
+                body_limit_bytes: 12 * 1024 * 1024,
+                request_timeout_secs: 30,
+            },
+            log: LogSettings {
+                format: LogFormat::Text,
+                filter: "info".into(),
+            },
+            demo: false,
+        }
+    }
+}
+
+/// The optional TOML file. Every key is optional; missing keys keep their defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub bind: Option<SocketAddr>,
+    pub database_url: Option<SecretString>,
+    pub database_max_connections: Option<u32>,
+    pub body_limit_bytes: Option<usize>,
+    pub request_timeout_secs: Option<u64>,
+    pub log_format: Option<LogFormat>,
+    pub log_filter: Option<String>,
+    pub demo: Option<bool>,
+}
+
+/// Values given on the command line or in the environment (clap merges those two, flags first).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub bind: Option<SocketAddr>,
+    pub database_url: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub log_filter: Option<String>,
+    pub demo: Option<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+}
+
+impl Settings {
+    /// Merges defaults < file < env/flags.
+    pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let file = match config_file {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        Ok(Self::merge(file, overrides))
+    }
+
+    fn merge(file: FileSettings, overrides: &Overrides) -> Self {
+        let mut s = Settings::default();
+        if let Some(v) = file.bind {
+            s.bind = v;
+        }
+        if let Some(v) = file.database_url {
+            s.database.url = v;
+        }
+        if let Some(v) = file.database_max_connections {
+            s.database.max_connections = v.max(1);
+        }
+        if let Some(v) = file.body_limit_bytes {
+            s.http.body_limit_bytes = v;
+        }
+        if let Some(v) = file.request_timeout_secs {
+            s.http.request_timeout_secs = v;
+        }
+        if let Some(v) = file.log_format {
+            s.log.format = v;
+        }
+        if let Some(v) = file.log_filter {
+            s.log.filter = v;
+        }
+        if let Some(v) = file.demo {
+            s.demo = v;
+        }
+        if let Some(v) = overrides.bind {
+            s.bind = v;
+        }
+        if let Some(v) = &overrides.database_url {
+            s.database.url = SecretString::from(v.clone());
+        }
+        if let Some(v) = overrides.log_format {
+            s.log.format = v;
+        }
+        if let Some(v) = &overrides.log_filter {
+            s.log.filter = v.clone();
+        }
+        if let Some(v) = overrides.demo {
+            s.demo = v;
+        }
+        s
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_and_file_beats_defaults() {
+        let file: FileSettings =
+            toml::from_str("bind = \"0.0.0.0:9000\"\nlog_filter = \"debug\"\n").unwrap();
+        let overrides = Overrides {
+            bind: Some("127.0.0.1:7000".parse().unwrap()),
+            ..Default::default()
+        };
+        let s = Settings::merge(file, &overrides);
+        assert_eq!(s.bind.port(), 7000);
+        assert_eq!(s.log.filter, "debug");
+    }
+
+    #[test]
+    fn default_database_is_an_embedded_sqlite_file() {
+        let s = Settings::default();
+        assert!(!s.database.is_postgres());
+        assert!(s.database.url.expose_secret().contains("gridloop.db"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_rejected() {
+        assert!(toml::from_str::<FileSettings>("bnid = \"x\"").is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! The GraphQL API: thin resolvers that parse input, call a service and map the result.
+
+pub mod codes;
+pub mod error;
+mod system;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+pub use error::{ApiError, ApiResult};
+
+/// Deepest selection nesting a query may have.
+pub const MAX_DEPTH: usize = 12;
+/// Largest total cost a query may have; connection sizes multiply their children.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(system::SystemQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(system::SystemMutation);
+
+pub type GridloopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The schema with its limits and extensions, before any runtime data is attached.
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_directives(8)
+    .extension(codes::ErrorCodes)
+}
+
+/// The SDL committed at `schema/schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}

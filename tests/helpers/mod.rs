@@ -1,0 +1,145 @@
+//! Shared test harness: start the real app on a random port with a fresh database, talk HTTP to it.
+//!
+//! Every test runs on SQLite. When `TEST_DATABASE_URL` names a PostgreSQL server, the same tests
+//! run there instead, each in a fresh database of its own.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use gridloop::Application;
+use gridloop::clock::ManualClock;
+use gridloop::config::Settings;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+}
+
+/// Monday 2026-11-30 09:00 in Shanghai: inside working hours.
+pub fn default_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 1, 0, 0)
+        .single()
+        .unwrap_or_else(Utc::now)
+}
+
+fn init_logs() {
+    if std::env::var("TEST_LOG").is_ok() {
+        let settings = gridloop::config::LogSettings {
+            format: gridloop::config::LogFormat::Text,
+            filter: "info".into(),
+        };
+        gridloop::telemetry::init(&settings, std::io::stdout);
+    }
+}
+
+/// A URL for a brand-new, empty database on the configured backend.
+pub async fn fresh_database_url() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let server = server_part(&base);
+            let admin = Database::connect(format!("{server}/postgres"))
+                .await
+                .expect("connect to PostgreSQL admin database");
+            let name = format!("gridloop_test_{id}");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            format!("{server}/{name}")
+        }
+        _ => {
+            let path = std::env::temp_dir().join(format!("gridloop-test-{id}.db"));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+    }
+}
+
+/// `postgres://user@host:port` without a database path or query.
+fn server_part(url: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or(url);
+    let scheme_end = without_query.find("://").map(|i| i + 3).unwrap_or(0);
+    match without_query[scheme_end..].find('/') {
+        Some(slash) => without_query[..scheme_end + slash].to_string(),
+        None => without_query.to_string(),
+    }
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".parse().expect("bind address"),
+        ..Settings::default()
+    };
+    settings.database.url = SecretString::from(database_url.to_string());
+    settings.database.max_connections = 5;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after letting the test adjust its settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    init_logs();
+    let database_url = fresh_database_url().await;
+    let mut settings = test_settings(&database_url);
+    adjust(&mut settings);
+    let clock = ManualClock::new(default_start());
+    let app = Application::build_with_clock(settings, Arc::new(clock.clone()))
+        .await
+        .expect("build application");
+    let address = format!("http://{}", app.address());
+    let db = app.state().db.clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        clock,
+        db,
+        database_url,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// POSTs a GraphQL operation (optionally as a user) and returns the whole JSON response.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.graphql_as(None, query, variables).await
+    }
+
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.expect("send GraphQL request");
+        assert!(
+            resp.status().is_success(),
+            "GraphQL HTTP status {}",
+            resp.status()
+        );
+        resp.json().await.expect("GraphQL response is JSON")
+    }
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(response: &Value) -> Option<String> {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .map(str::to_string)
+}
