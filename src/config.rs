@@ -19,7 +19,31 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
     pub demo: bool,
+}
+
+/// Login, tokens and password hashing.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// How long a bearer token stays valid.
+    pub token_ttl_hours: i64,
+    /// argon2id memory cost in KiB (OWASP minimum 19 MiB); tests lower it for speed.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// Consecutive failed logins for one email before attempts are slowed down.
+    pub login_max_failures: i32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            token_ttl_hours: 7 * 24,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            login_max_failures: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +104,7 @@ impl Default for Settings {
                 format: LogFormat::Text,
                 filter: "info".into(),
             },
+            auth: AuthSettings::default(),
             demo: false,
         }
     }
@@ -97,6 +122,10 @@ pub struct FileSettings {
     pub log_format: Option<LogFormat>,
     pub log_filter: Option<String>,
     pub demo: Option<bool>,
+    pub token_ttl_hours: Option<i64>,
+    pub argon2_memory_kib: Option<u32>,
+    pub argon2_iterations: Option<u32>,
+    pub login_max_failures: Option<i32>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two, flags first).
@@ -158,6 +187,18 @@ impl Settings {
         }
         if let Some(v) = file.demo {
             s.demo = v;
+        }
+        if let Some(v) = file.token_ttl_hours {
+            s.auth.token_ttl_hours = v.max(1);
+        }
+        if let Some(v) = file.argon2_memory_kib {
+            s.auth.argon2_memory_kib = v;
+        }
+        if let Some(v) = file.argon2_iterations {
+            s.auth.argon2_iterations = v.max(1);
+        }
+        if let Some(v) = file.login_max_failures {
+            s.auth.login_max_failures = v.max(1);
         }
         if let Some(v) = overrides.bind {
             s.bind = v;

@@ -3,12 +3,18 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod m20261129_000001_create_people_and_places;
+mod m20261129_000002_create_categories;
+
 /// The ordered list of every migration gridloop has ever shipped.
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![]
+        vec![
+            Box::new(m20261129_000001_create_people_and_places::Migration),
+            Box::new(m20261129_000002_create_categories::Migration),
+        ]
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_graphql::ErrorExtensions;
 
 use crate::error::ErrorCode;
+use crate::service::Problem;
 
 /// What a resolver can fail with.
 #[derive(Debug, Clone)]
@@ -17,6 +18,10 @@ pub struct ApiError {
     pub message: String,
     /// The input field at fault, for BAD_USER_INPUT.
     pub field: Option<String>,
+    /// Every problem of a rejected file, sent as `extensions.problems`.
+    pub problems: Vec<Problem>,
+    /// Seconds to wait, sent as `extensions.retryAfter` with RATE_LIMITED.
+    pub retry_after: Option<i64>,
     /// Internal cause: logged, never sent.
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
@@ -27,8 +32,20 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            problems: Vec::new(),
+            retry_after: None,
             source: None,
         }
+    }
+
+    pub fn with_problems(mut self, problems: Vec<Problem>) -> Self {
+        self.problems = problems;
+        self
+    }
+
+    pub fn with_retry_after(mut self, secs: i64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -76,6 +93,8 @@ impl From<ApiError> for async_graphql::Error {
             code,
             message,
             field,
+            problems,
+            retry_after,
             ..
         } = err;
         async_graphql::Error::new(message).extend_with(|_, ext| {
@@ -83,8 +102,33 @@ impl From<ApiError> for async_graphql::Error {
             if let Some(field) = &field {
                 ext.set("field", field.as_str());
             }
+            if let Some(secs) = retry_after {
+                ext.set("retryAfter", secs);
+            }
+            if !problems.is_empty() {
+                let list: Vec<async_graphql::Value> = problems.iter().map(problem_value).collect();
+                ext.set("problems", async_graphql::Value::List(list));
+            }
         })
     }
+}
+
+fn problem_value(p: &Problem) -> async_graphql::Value {
+    let mut map = async_graphql::indexmap::IndexMap::new();
+    let index = p.index.map_or(async_graphql::Value::Null, |i| {
+        async_graphql::Value::from(i as u64)
+    });
+    let code = p
+        .code
+        .clone()
+        .map_or(async_graphql::Value::Null, async_graphql::Value::from);
+    map.insert(async_graphql::Name::new("index"), index);
+    map.insert(async_graphql::Name::new("code"), code);
+    map.insert(
+        async_graphql::Name::new("message"),
+        async_graphql::Value::from(p.message.clone()),
+    );
+    async_graphql::Value::Object(map)
 }
 
 /// Resolver result type.

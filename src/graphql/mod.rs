@@ -1,8 +1,14 @@
 //! The GraphQL API: thin resolvers that parse input, call a service and map the result.
 
+mod auth;
+mod categories;
 pub mod codes;
+pub mod context;
 pub mod error;
+pub mod ids;
 mod system;
+pub mod types;
+mod users;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
@@ -14,10 +20,20 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(system::SystemQuery);
+pub struct QueryRoot(
+    system::SystemQuery,
+    auth::AuthQuery,
+    users::UsersQuery,
+    categories::CategoriesQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(system::SystemMutation);
+pub struct MutationRoot(
+    system::SystemMutation,
+    auth::AuthMutation,
+    users::UsersMutation,
+    categories::CategoriesMutation,
+);
 
 pub type GridloopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -14,6 +14,8 @@ use serde_json::json;
 use super::HttpState;
 use crate::error::ErrorCode;
 use crate::graphql::codes;
+use crate::graphql::context::{Auth, BearerToken};
+use crate::service::ServiceError;
 
 /// Most operations one batched request may carry.
 pub const MAX_BATCH: usize = 10;
@@ -149,7 +151,7 @@ pub async fn graphql_post(
             );
         }
     };
-    execute(&state, media, batch).await
+    execute(&state, &headers, media, batch).await
 }
 
 pub async fn graphql_get(
@@ -180,7 +182,7 @@ pub async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    execute(&state, media, BatchRequest::Single(request)).await
+    execute(&state, &headers, media, BatchRequest::Single(request)).await
 }
 
 /// True when the operation the request selects is a mutation (GET may not run those).
@@ -197,7 +199,40 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     }
 }
 
-async fn execute(state: &HttpState, media: MediaType, batch: BatchRequest) -> Response {
+/// Resolves the `Authorization: Bearer` header into the caller.
+async fn authenticate(state: &HttpState, headers: &HeaderMap) -> (Auth, Option<BearerToken>) {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return (Auth::Anonymous, None);
+    };
+    let Some(token) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+    else {
+        return (Auth::Invalid, None);
+    };
+    match crate::service::auth::authenticate(&state.app, token).await {
+        Ok(viewer) => (
+            Auth::User(Box::new(viewer)),
+            Some(BearerToken(token.to_string())),
+        ),
+        Err(ServiceError::Unauthenticated) => (Auth::Invalid, None),
+        Err(err) => {
+            tracing::error!(error = %err, "authentication failed");
+            (Auth::Invalid, None)
+        }
+    }
+}
+
+async fn execute(
+    state: &HttpState,
+    headers: &HeaderMap,
+    media: MediaType,
+    batch: BatchRequest,
+) -> Response {
     if let BatchRequest::Batch(items) = &batch
         && (items.len() > MAX_BATCH || items.is_empty())
     {
@@ -207,7 +242,11 @@ async fn execute(state: &HttpState, media: MediaType, batch: BatchRequest) -> Re
             &format!("a batch must hold between 1 and {MAX_BATCH} operations"),
         );
     }
-    let batch = batch.data(state.app.clone());
+    let (auth, token) = authenticate(state, headers).await;
+    let mut batch = batch.data(state.app.clone()).data(auth);
+    if let Some(token) = token {
+        batch = batch.data(token);
+    }
     let mut response = state.schema.execute_batch(batch).await;
     let mut request_errors_only = true;
     let mut each = |r: &mut async_graphql::Response| {

@@ -10,11 +10,16 @@ use chrono::{DateTime, TimeZone, Utc};
 use gridloop::Application;
 use gridloop::clock::ManualClock;
 use gridloop::config::Settings;
+use gridloop::domain::role::Role;
+use gridloop::service::Actor;
+use gridloop::service::users::{self, NewUser};
+use gridloop::state::AppState;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 pub struct TestApp {
+    pub state: AppState,
     pub address: String,
     pub client: reqwest::Client,
     pub clock: ManualClock,
@@ -80,6 +85,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     };
     settings.database.url = SecretString::from(database_url.to_string());
     settings.database.max_connections = 5;
+    settings.auth.argon2_memory_kib = 64;
+    settings.auth.argon2_iterations = 1;
     settings
 }
 
@@ -98,9 +105,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("build application");
     let address = format!("http://{}", app.address());
-    let db = app.state().db.clone();
+    let state = app.state().clone();
+    let db = state.db.clone();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
+        state,
         address,
         client: reqwest::Client::new(),
         clock,
@@ -134,6 +143,59 @@ impl TestApp {
             resp.status()
         );
         resp.json().await.expect("GraphQL response is JSON")
+    }
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    /// Creates a user directly through the service layer (as the system).
+    pub async fn create_user(&self, email: &str, roles: &[Role], scope: &[&str]) -> i64 {
+        users::create_user(
+            &self.state,
+            Actor::System,
+            NewUser {
+                email: email.into(),
+                name: email.split('@').next().unwrap_or(email).into(),
+                roles: roles.to_vec(),
+                scope_codes: scope.iter().map(|s| s.to_string()).collect(),
+                password: Some(PASSWORD.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("create user")
+        .id
+    }
+
+    /// Logs in over HTTP and returns the bearer token.
+    pub async fn login(&self, email: &str) -> String {
+        let body = self
+            .graphql(
+                "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { token } }",
+                json!({ "e": email, "p": PASSWORD }),
+            )
+            .await;
+        body["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {body}"))
+            .to_string()
+    }
+
+    /// Creates a user with one role and scope, logs in, returns the token.
+    pub async fn login_as(&self, role: Role, scope: &[&str]) -> String {
+        let email = format!(
+            "{}-{}@test.gridloop",
+            role.as_str().to_lowercase(),
+            uuid::Uuid::new_v4().simple()
+        );
+        self.create_user(&email, &[role], scope).await;
+        self.login(&email).await
+    }
+
+    pub async fn admin(&self) -> String {
+        self.login_as(Role::Admin, &[]).await
     }
 }
 

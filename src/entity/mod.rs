@@ -1,0 +1,10 @@
+//! sea-orm entities: one module per table, plain data with no business rules.
+
+pub mod app_user;
+pub mod auth_token;
+pub mod category;
+pub mod grid_worker;
+pub mod jurisdiction;
+pub mod login_throttle;
+pub mod user_role;
+pub mod user_scope;

@@ -1,0 +1,9 @@
+//! GraphQL object types wrapping database models.
+
+pub mod category;
+pub mod role;
+pub mod user;
+
+pub use category::Category;
+pub use role::RoleName;
+pub use user::User;

@@ -1,0 +1,15 @@
+//! Use cases: one transaction per action, authorisation, events and outbox.
+
+pub mod actor;
+pub mod auth;
+pub mod categories;
+pub mod csv;
+pub mod error;
+pub mod password;
+pub mod users;
+pub mod validate;
+pub mod viewer;
+
+pub use actor::Actor;
+pub use error::{Problem, ServiceError, ServiceResult};
+pub use viewer::{ScopeNode, Viewer};
