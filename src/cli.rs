@@ -6,8 +6,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::clock::SystemClock;
 use crate::config::{LogFormat, Overrides, Settings};
+use crate::domain::role::Role;
+use crate::service::users::NewUser;
+use crate::service::{Actor, ServiceError};
 use crate::startup::Application;
+use crate::state::AppState;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,6 +59,44 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) to stdout.
     ExportSchema,
+    /// Import jurisdictions from a GeoJSON FeatureCollection (all-or-nothing).
+    ImportJurisdictions {
+        /// The .geojson file.
+        file: PathBuf,
+    },
+    /// Import users from CSV: email,name,phone,role,scope (roles and scope codes separated by `;`).
+    ImportUsers {
+        /// The .csv file.
+        file: PathBuf,
+        /// Read one initial password for every new user from stdin (otherwise they cannot log in until one is set).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password comes from --password-stdin or a prompt.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// GRID_WORKER, LANE_CHIEF, STREET_CHIEF, DISPATCHER, MANAGER or ADMIN (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Jurisdiction codes the user belongs to (repeatable).
+        #[arg(long = "scope")]
+        scope: Vec<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Read the password from stdin instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +117,10 @@ pub enum CliError {
     Startup(#[from] crate::startup::StartupError),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Service(#[from] crate::service::ServiceError),
+    #[error("{0}")]
+    Input(String),
 }
 
 impl Cli {
@@ -110,6 +160,116 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::ExportSchema => {
             print!("{}", crate::graphql::sdl());
         }
+        Command::ImportJurisdictions { file } => {
+            let state = one_shot(&cli).await?;
+            let text = read(file)?;
+            let summary =
+                crate::service::places::import_jurisdictions(&state, Actor::System, &text)
+                    .await
+                    .map_err(report_problems)?;
+            println!(
+                "imported {} created, {} updated",
+                summary.created, summary.updated
+            );
+        }
+        Command::ImportUsers {
+            file,
+            password_stdin,
+        } => {
+            let state = one_shot(&cli).await?;
+            let text = read(file)?;
+            let password = if *password_stdin {
+                Some(read_password(true)?)
+            } else {
+                None
+            };
+            let summary = crate::service::users::import_users_csv(
+                &state,
+                Actor::System,
+                &text,
+                password.as_deref(),
+            )
+            .await
+            .map_err(report_problems)?;
+            println!(
+                "imported {} created, {} updated",
+                summary.created, summary.updated
+            );
+        }
+        Command::User(UserCommand::Create {
+            email,
+            name,
+            roles,
+            scope,
+            phone,
+            password_stdin,
+        }) => {
+            let mut parsed = Vec::new();
+            for r in roles {
+                parsed.push(
+                    Role::parse(r).ok_or_else(|| CliError::Input(format!("unknown role {r}")))?,
+                );
+            }
+            let password = read_password(*password_stdin)?;
+            let state = one_shot(&cli).await?;
+            let user = crate::service::users::create_user(
+                &state,
+                Actor::System,
+                NewUser {
+                    email: email.clone(),
+                    name: name.clone(),
+                    phone: phone.clone(),
+                    roles: parsed,
+                    scope_codes: scope.clone(),
+                    password: Some(password),
+                    locale: None,
+                },
+            )
+            .await?;
+            println!("created user {} ({})", user.email, user.id);
+        }
     }
     Ok(())
+}
+
+/// State for a command that runs once and exits (no HTTP, no demo).
+async fn one_shot(cli: &Cli) -> Result<AppState, CliError> {
+    let settings = cli.settings(None)?;
+    crate::telemetry::init(&settings.log, std::io::stderr);
+    Ok(crate::startup::prepare(settings, Arc::new(SystemClock)).await?)
+}
+
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Reads a password from stdin (one line), or prompts on the terminal.
+fn read_password(from_stdin: bool) -> Result<String, CliError> {
+    if !from_stdin {
+        eprint!("password: ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Input(format!("cannot read password: {e}")))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        return Err(CliError::Input("empty password".into()));
+    }
+    Ok(password)
+}
+
+/// Prints every problem of a rejected file, one per line, before failing.
+fn report_problems(err: ServiceError) -> CliError {
+    if let ServiceError::Rejected { problems, .. } = &err {
+        for p in problems {
+            match (p.index, &p.code) {
+                (Some(i), Some(c)) => eprintln!("  #{i} ({c}): {}", p.message),
+                (Some(i), None) => eprintln!("  #{i}: {}", p.message),
+                _ => eprintln!("  file: {}", p.message),
+            }
+        }
+    }
+    CliError::Service(err)
 }

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::http::{self, HttpState};
+use crate::service::routing::RoutingHandle;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("demo data: {0}")]
     Demo(String),
+    #[error("routing index: {0}")]
+    Routing(String),
 }
 
 /// A bound, ready-to-run service. Bind to port 0 to get a free port (tests).
@@ -43,18 +46,7 @@ impl Application {
         settings: Settings,
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
-        let db = crate::db::connect(&settings.database).await?;
-        crate::db::migrate(&db).await?;
-        let state = AppState {
-            db,
-            clock,
-            settings: Arc::new(settings),
-        };
-        if state.settings.demo {
-            crate::demo::seed(&state)
-                .await
-                .map_err(|e| StartupError::Demo(e.to_string()))?;
-        }
+        let state = prepare(settings, clock).await?;
         let addr = state.settings.bind;
         let listener = TcpListener::bind(addr)
             .await
@@ -103,6 +95,30 @@ impl Application {
             .await
             .map_err(StartupError::Serve)
     }
+}
+
+/// Connects, migrates, loads the routing index and seeds demo data when asked: everything but HTTP.
+/// The CLI's one-shot commands use this too.
+pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<AppState, StartupError> {
+    let db = crate::db::connect(&settings.database).await?;
+    crate::db::migrate(&db).await?;
+    let state = AppState {
+        db,
+        clock,
+        settings: Arc::new(settings),
+        routing: RoutingHandle::default(),
+    };
+    state
+        .routing
+        .rebuild(&state.db)
+        .await
+        .map_err(|e| StartupError::Routing(e.to_string()))?;
+    if state.settings.demo {
+        crate::demo::seed(&state)
+            .await
+            .map_err(|e| StartupError::Demo(e.to_string()))?;
+    }
+    Ok(state)
 }
 
 async fn shutdown_signal() {

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::service::routing::RoutingHandle;
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
@@ -13,4 +14,6 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
+    /// The in-memory routing index, rebuilt after every import.
+    pub routing: RoutingHandle,
 }

@@ -1,5 +1,7 @@
 //! The HTTP surface: probes, GraphQL over POST and GET, malformed requests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod helpers;
 
 use helpers::spawn_app;

@@ -1,5 +1,7 @@
 //! Users (create, update, list within scope) and the category catalogue.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod helpers;
 
 use gridloop::domain::role::Role;

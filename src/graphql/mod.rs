@@ -6,6 +6,8 @@ pub mod codes;
 pub mod context;
 pub mod error;
 pub mod ids;
+mod node;
+mod places;
 mod system;
 pub mod types;
 mod users;
@@ -25,6 +27,8 @@ pub struct QueryRoot(
     auth::AuthQuery,
     users::UsersQuery,
     categories::CategoriesQuery,
+    places::PlacesQuery,
+    node::NodeQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -33,6 +37,7 @@ pub struct MutationRoot(
     auth::AuthMutation,
     users::UsersMutation,
     categories::CategoriesMutation,
+    places::PlacesMutation,
 );
 
 pub type GridloopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -433,3 +433,12 @@ pub async fn get(state: &AppState, user_id: i64) -> ServiceResult<app_user::Mode
         .await?
         .ok_or_else(|| ServiceError::not_found("no such user"))
 }
+
+/// One user by email (case-insensitive), or NOT_FOUND.
+pub async fn get_by_email(state: &AppState, email: &str) -> ServiceResult<app_user::Model> {
+    app_user::Entity::find()
+        .filter(app_user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("no such user"))
+}

@@ -4,6 +4,8 @@
 //! run there instead, each in a fresh database of its own.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod town;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -196,6 +198,41 @@ impl TestApp {
 
     pub async fn admin(&self) -> String {
         self.login_as(Role::Admin, &[]).await
+    }
+
+    /// Creates the test town's people (no roles beyond what the import grants) and imports it.
+    pub async fn import_town(&self) {
+        for email in town::people() {
+            let role = match email {
+                town::MANAGER => Role::Manager,
+                town::LANE1 | town::LANE2 => Role::LaneChief,
+                town::WORKER1 => Role::GridWorker,
+                _ => Role::StreetChief,
+            };
+            let scope: &[&str] = &[];
+            self.create_user(email, &[role], scope).await;
+        }
+        gridloop::service::places::import_jurisdictions(
+            &self.state,
+            Actor::System,
+            &town::geojson().to_string(),
+        )
+        .await
+        .expect("import test town");
+        let manager = gridloop::service::users::get_by_email(&self.state, town::MANAGER)
+            .await
+            .expect("manager exists");
+        users::update_user(
+            &self.state,
+            Actor::System,
+            manager.id,
+            users::UserUpdate {
+                scope_codes: Some(vec![town::TOWN.into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("scope manager");
     }
 }
 

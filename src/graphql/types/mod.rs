@@ -1,6 +1,7 @@
 //! GraphQL object types wrapping database models.
 
 pub mod category;
+pub mod jurisdiction;
 pub mod role;
 pub mod user;
 
