@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
+use crate::domain::working_time::WorkingCalendar;
 use crate::http::{self, HttpState};
 use crate::service::routing::RoutingHandle;
 use crate::state::AppState;
@@ -107,6 +108,9 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<AppState,
         clock,
         settings: Arc::new(settings),
         routing: RoutingHandle::default(),
+        calendar: Arc::new(
+            WorkingCalendar::china_2026().map_err(|e| StartupError::Routing(e.to_string()))?,
+        ),
     };
     state
         .routing

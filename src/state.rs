@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::domain::working_time::WorkingCalendar;
 use crate::service::routing::RoutingHandle;
 
 /// Cheap to clone: everything inside is shared.
@@ -16,4 +17,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The in-memory routing index, rebuilt after every import.
     pub routing: RoutingHandle,
+    /// The working-time calendar that WORKING categories count in.
+    pub calendar: Arc<WorkingCalendar>,
 }

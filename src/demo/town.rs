@@ -54,22 +54,11 @@ struct Community {
     chief: Option<usize>,
 }
 
+#[rustfmt::skip]
 const COMMUNITIES: [Community; 3] = [
-    Community {
-        zh: "新华社区",
-        en: "Xinhua",
-        chief: Some(1),
-    },
-    Community {
-        zh: "法华社区",
-        en: "Fahua",
-        chief: Some(2),
-    },
-    Community {
-        zh: "幸福社区",
-        en: "Xingfu",
-        chief: None,
-    },
+    Community { zh: "新华社区", en: "Xinhua", chief: Some(1) },
+    Community { zh: "法华社区", en: "Fahua", chief: Some(2) },
+    Community { zh: "幸福社区", en: "Xingfu", chief: None },
 ];
 
 /// A street: a straight line in meters, its buffer and its chief's number.
@@ -103,6 +92,7 @@ const fn street(
     }
 }
 
+#[rustfmt::skip]
 const STREETS: [Street; 8] = [
     street("ST01", "新华路", "Xinhua Road", [0.0, 150.0], [1200.0, 165.0], 30.0, Some(1)),
     street("ST02", "法华镇路", "Fahuazhen Road", [0.0, 455.0], [1200.0, 445.0], 25.0, Some(2)),
@@ -273,7 +263,10 @@ fn users() -> Vec<DemoUser> {
     }
     for (i, name) in STREET_CHIEFS.iter().enumerate() {
         let n = Some(i + 1);
-        let streets = STREETS.iter().filter(|s| s.chief == n).map(|s| s.code.to_owned());
+        let streets = STREETS
+            .iter()
+            .filter(|s| s.chief == n)
+            .map(|s| s.code.to_owned());
         let communities = (0..COMMUNITIES.len()).filter(|&c| COMMUNITIES[c].chief == n);
         let scope = streets.chain(communities.map(community_code)).collect();
         users.push(user(street_chief_email(i + 1), name, "STREET_CHIEF", scope));
@@ -291,7 +284,13 @@ fn users() -> Vec<DemoUser> {
 fn features() -> Vec<Value> {
     let mut out = vec![
         feature(
-            properties("district", DISTRICT, "示范区 (Demo District)".into(), None, None),
+            properties(
+                "district",
+                DISTRICT,
+                "示范区 (Demo District)".into(),
+                None,
+                None,
+            ),
             Value::Null,
         ),
         feature(
@@ -403,7 +402,10 @@ fn lat_lon([east, north]: [f64; 2]) -> (f64, f64) {
 }
 
 fn along(from: [f64; 2], direction: [f64; 2], meters: f64) -> [f64; 2] {
-    [from[0] + direction[0] * meters, from[1] + direction[1] * meters]
+    [
+        from[0] + direction[0] * meters,
+        from[1] + direction[1] * meters,
+    ]
 }
 
 /// The unit vector from `a` towards `b`.
@@ -434,7 +436,13 @@ fn lane_line(lane: &Lane) -> Vec<[f64; 2]> {
 }
 
 /// A point along `a`–`b` from fraction `t` of the way, at most `wide` meters to either side.
-fn near_segment(rng: &mut SplitMix, a: [f64; 2], b: [f64; 2], t: (f64, f64), wide: f64) -> [f64; 2] {
+fn near_segment(
+    rng: &mut SplitMix,
+    a: [f64; 2],
+    b: [f64; 2],
+    t: (f64, f64),
+    wide: f64,
+) -> [f64; 2] {
     let d = direction(a, b);
     let length = (b[0] - a[0]).hypot(b[1] - a[1]);
     let on_line = along(a, d, length * rng.range(t.0, t.1));
@@ -445,7 +453,9 @@ fn on_lane(rng: &mut SplitMix) -> [f64; 2] {
     let lane = &LANES[rng.below(LANES.len())];
     let wide = lane.buffer * 0.6;
     match lane_corners(lane) {
-        (_, corner, Some(end)) if rng.unit() < 0.3 => near_segment(rng, corner, end, (0.0, 1.0), wide),
+        (_, corner, Some(end)) if rng.unit() < 0.3 => {
+            near_segment(rng, corner, end, (0.0, 1.0), wide)
+        }
         (start, corner, _) => near_segment(rng, start, corner, (0.3, 1.0), wide),
     }
 }
@@ -455,7 +465,13 @@ fn on_street(rng: &mut SplitMix) -> [f64; 2] {
     let mut at = [WIDTH / 2.0, HEIGHT / 2.0];
     for _ in 0..32 {
         let street = &STREETS[rng.below(STREETS.len())];
-        at = near_segment(rng, street.from, street.to, (0.03, 0.97), street.buffer * 0.6);
+        at = near_segment(
+            rng,
+            street.from,
+            street.to,
+            (0.03, 0.97),
+            street.buffer * 0.6,
+        );
         let clear = |lane: &Lane| distance_to_line(at, &lane_line(lane)) > lane.buffer + 5.0;
         if LANES.iter().all(clear) {
             break;
@@ -514,5 +530,328 @@ impl SplitMix {
     /// Uniform in [0, n); 0 when n is 0.
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use super::*;
+    use crate::domain::places::{ImportContext, ImportFeature, PlaceKind, parse_import};
+    use crate::domain::routing::{
+        Chief, HandlerLevel, HandlerSource, Place, RouteDecision, RoutingIndex,
+    };
+
+    fn import(town: &DemoTown) -> Vec<ImportFeature> {
+        let existing = HashMap::new();
+        let known_emails: HashSet<String> = town.users.iter().map(|u| u.email.clone()).collect();
+        let ctx = ImportContext {
+            existing: &existing,
+            known_emails: &known_emails,
+        };
+        parse_import(&town.geojson, &ctx).unwrap_or_else(|problems| panic!("{problems:#?}"))
+    }
+
+    fn index(town: &DemoTown) -> RoutingIndex {
+        let places = import(town)
+            .into_iter()
+            .enumerate()
+            .map(|(id, f)| Place {
+                id: id as i64,
+                kind: f.kind,
+                code: f.code,
+                name: f.name,
+                parent_code: f.parent,
+                chief: f.chief.map(|email| {
+                    let user = town.users.iter().position(|u| u.email == email).unwrap();
+                    Chief {
+                        user_id: user as i64,
+                        name: town.users[user].name.clone(),
+                    }
+                }),
+                geometry: f.geometry,
+                buffer_meters: f.buffer_meters.unwrap_or(0.0),
+            })
+            .collect();
+        RoutingIndex::build(places)
+    }
+
+    fn route(town: &DemoTown, at: [f64; 2], level: HandlerLevel) -> RouteDecision {
+        let (lat, lon) = lat_lon(at);
+        index(town).route(lat, lon, level, "0501 无照经营游商")
+    }
+
+    /// The email and source of whoever the decision routes to.
+    fn handler(town: &DemoTown, decision: &RouteDecision) -> (String, HandlerSource) {
+        let handler = decision.handler.as_ref().expect("a handler");
+        let email = town.users[handler.user_id as usize].email.clone();
+        (email, handler.source)
+    }
+
+    fn user<'a>(town: &'a DemoTown, email: &str) -> &'a DemoUser {
+        town.users.iter().find(|u| u.email == email).unwrap()
+    }
+
+    fn midpoint(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+        [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]
+    }
+
+    #[test]
+    fn the_demo_town_imports_without_problems_and_is_the_same_every_time() {
+        let town = demo_town();
+        assert_eq!(import(&town).len(), 1 + 1 + 3 + 12 + 8 + 20);
+        assert_eq!(town, demo_town());
+        let (lat, lon) = town.center;
+        assert!((31.2..31.21).contains(&lat) && (121.44..121.46).contains(&lon));
+    }
+
+    #[test]
+    fn the_town_has_the_promised_places_and_people() {
+        let town = demo_town();
+        let features = import(&town);
+        let count = |kind| features.iter().filter(|f| f.kind == kind).count();
+        let counts = PlaceKind::ALL.map(count);
+        assert_eq!(counts, [1, 1, 3, 12, 8, 20]);
+        let with_role = |role| town.users.iter().filter(|u| u.roles == [role]).count();
+        assert_eq!(
+            [
+                "ADMIN",
+                "MANAGER",
+                "DISPATCHER",
+                "GRID_WORKER",
+                "STREET_CHIEF",
+                "LANE_CHIEF"
+            ]
+            .map(with_role),
+            [1, 1, 2, 6, 7, 12]
+        );
+        assert_eq!(town.users.len(), 29);
+        let chiefless = |kind| {
+            features
+                .iter()
+                .filter(|f| f.kind == kind && f.chief.is_none())
+                .count()
+        };
+        assert_eq!(
+            [
+                PlaceKind::Town,
+                PlaceKind::Community,
+                PlaceKind::Street,
+                PlaceKind::Lane
+            ]
+            .map(chiefless),
+            [0, 1, 1, 2]
+        );
+        let town_chief = features.iter().find(|f| f.kind == PlaceKind::Town);
+        assert_eq!(
+            town_chief.unwrap().chief.as_deref(),
+            Some("manager@demo.gridloop")
+        );
+        for f in &features {
+            let buffer = f.buffer_meters;
+            match f.kind {
+                PlaceKind::Street => assert!((20.0..=30.0).contains(&buffer.unwrap())),
+                PlaceKind::Lane => assert!((10.0..=15.0).contains(&buffer.unwrap())),
+                _ => assert_eq!(buffer, None),
+            }
+            assert!(!f.name.is_empty());
+        }
+    }
+
+    #[test]
+    fn every_chief_and_worker_is_a_demo_user_whose_scope_matches_what_they_own() {
+        let town = demo_town();
+        let features = import(&town);
+        let emails: HashSet<&str> = town.users.iter().map(|u| u.email.as_str()).collect();
+        assert_eq!(emails.len(), town.users.len());
+        let codes: HashSet<&str> = features.iter().map(|f| f.code.as_str()).collect();
+        for u in &town.users {
+            assert_eq!(u.email, u.email.to_lowercase());
+            assert!(u.email.ends_with("@demo.gridloop"));
+            assert_eq!(u.phone.len(), 11);
+            assert!(!u.scope.is_empty(), "{}", u.email);
+            assert!(u.scope.iter().all(|c| codes.contains(c.as_str())), "{u:?}");
+        }
+        let mut owned: HashMap<&str, Vec<&str>> = HashMap::new();
+        for f in &features {
+            for email in f.chief.iter().chain(&f.workers) {
+                assert!(emails.contains(email.as_str()), "{email}");
+                if f.kind != PlaceKind::Town {
+                    owned.entry(email).or_default().push(&f.code);
+                }
+            }
+        }
+        let owners = ["GRID_WORKER", "STREET_CHIEF", "LANE_CHIEF"];
+        for u in town.users.iter().filter(|u| owners.contains(&u.roles[0])) {
+            let mine: HashSet<&str> = owned[u.email.as_str()].iter().copied().collect();
+            let scope: HashSet<&str> = u.scope.iter().map(String::as_str).collect();
+            assert_eq!(mine, scope, "{}", u.email);
+        }
+        for n in 1..=6 {
+            assert_eq!(owned[worker_email(n).as_str()].len(), 2);
+        }
+        assert_eq!(owned["lane1@demo.gridloop"], ["LN01", "LN02"]);
+    }
+
+    #[test]
+    fn grids_tile_the_town_and_every_grid_code_extends_its_community() {
+        let town = demo_town();
+        let features = import(&town);
+        for f in features.iter().filter(|f| f.kind == PlaceKind::Grid) {
+            assert!(f.code.starts_with(f.parent.as_deref().unwrap()));
+            assert_eq!(f.workers.len(), 1);
+        }
+        let index = index(&town);
+        let mut grids = HashSet::new();
+        for i in 0..24 {
+            for j in 0..18 {
+                let at = [25.0 + 50.0 * i as f64, 25.0 + 50.0 * j as f64];
+                let (lat, lon) = lat_lon(at);
+                let d = index.route(lat, lon, HandlerLevel::Lane, "");
+                assert!(d.is_routed(), "{at:?}: {}", d.explanation);
+                grids.insert(d.grid.unwrap().code);
+            }
+        }
+        assert_eq!(grids.len(), 12);
+    }
+
+    #[test]
+    fn lanes_branch_off_their_own_street_and_keep_clear_of_each_other_and_other_streets() {
+        for (i, lane) in LANES.iter().enumerate() {
+            let line = lane_line(lane);
+            let street = [lane.street.from, lane.street.to];
+            assert!(
+                distance_to_line(line[0], &street) < 1e-6,
+                "{}",
+                lane_code(i)
+            );
+            for other in STREETS.iter().filter(|s| s.code != lane.street.code) {
+                let gap = line
+                    .iter()
+                    .map(|&p| distance_to_line(p, &[other.from, other.to]))
+                    .fold(f64::INFINITY, f64::min);
+                assert!(
+                    gap > other.buffer + lane.buffer,
+                    "{} near {}",
+                    lane_code(i),
+                    other.code
+                );
+            }
+            for (j, other) in LANES.iter().enumerate().skip(i + 1) {
+                let theirs = lane_line(other);
+                let gap = line
+                    .iter()
+                    .map(|&p| distance_to_line(p, &theirs))
+                    .chain(theirs.iter().map(|&p| distance_to_line(p, &line)))
+                    .fold(f64::INFINITY, f64::min);
+                assert!(
+                    gap > lane.buffer + other.buffer,
+                    "{} near {}",
+                    lane_code(i),
+                    lane_code(j)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_point_on_a_lane_goes_to_its_lane_chief_or_without_one_to_the_street_chief() {
+        let town = demo_town();
+        let (start, corner, _) = lane_corners(&LANES[0]);
+        let d = route(&town, midpoint(start, corner), HandlerLevel::Lane);
+        assert_eq!(d.lane.as_ref().unwrap().code, "LN01");
+        let (email, source) = handler(&town, &d);
+        assert_eq!(
+            (email.as_str(), source),
+            ("lane1@demo.gridloop", HandlerSource::LaneChief)
+        );
+        assert_eq!(user(&town, &email).roles, ["LANE_CHIEF"]);
+        assert!(d.explanation.contains("新华路211弄"), "{}", d.explanation);
+
+        let (start, corner, _) = lane_corners(&LANES[6]);
+        let d = route(&town, midpoint(start, corner), HandlerLevel::Lane);
+        assert_eq!(d.lane.as_ref().unwrap().code, "LN07");
+        let (email, source) = handler(&town, &d);
+        assert_eq!(
+            (email.as_str(), source),
+            ("street2@demo.gridloop", HandlerSource::StreetChief)
+        );
+    }
+
+    #[test]
+    fn a_street_level_point_away_from_lanes_goes_to_the_street_chief() {
+        let town = demo_town();
+        let street = &STREETS[1];
+        let at = along(street.from, direction(street.from, street.to), 1000.0);
+        assert_eq!(route(&town, at, HandlerLevel::Lane).lane, None);
+        let d = route(&town, at, HandlerLevel::Street);
+        assert_eq!(d.street.as_ref().unwrap().code, "ST02");
+        let (email, source) = handler(&town, &d);
+        assert_eq!(
+            (email.as_str(), source),
+            ("street2@demo.gridloop", HandlerSource::StreetChief)
+        );
+        assert_eq!(user(&town, &email).roles, ["STREET_CHIEF"]);
+    }
+
+    #[test]
+    fn nobody_on_the_street_tree_falls_to_the_community_chief_else_the_town_chief() {
+        let town = demo_town();
+        let tai_an = &STREETS[7];
+        let d = route(
+            &town,
+            midpoint(tai_an.from, tai_an.to),
+            HandlerLevel::Street,
+        );
+        assert_eq!(d.street.as_ref().unwrap().code, "ST08");
+        assert_eq!(d.community.as_ref().unwrap().code, "310104001002");
+        assert_eq!(
+            handler(&town, &d),
+            (
+                "street2@demo.gridloop".to_owned(),
+                HandlerSource::CommunityChief
+            )
+        );
+
+        let d = route(&town, [380.0, 850.0], HandlerLevel::Lane);
+        assert_eq!((d.street.as_ref(), d.lane.as_ref()), (None, None));
+        assert_eq!(d.community.as_ref().unwrap().code, "310104001003");
+        assert_eq!(
+            handler(&town, &d),
+            ("manager@demo.gridloop".to_owned(), HandlerSource::TownChief)
+        );
+    }
+
+    #[test]
+    fn demo_points_are_deterministic_and_mix_lanes_streets_fallbacks_and_unrouted() {
+        let town = demo_town();
+        let index = index(&town);
+        let points = demo_points(200, 42);
+        assert_eq!(points.len(), 200);
+        assert_eq!(points, demo_points(200, 42));
+        assert_ne!(points, demo_points(200, 43));
+        let mut sources = HashMap::new();
+        let mut unrouted = 0;
+        for (i, &(lat, lon)) in points.iter().enumerate() {
+            let d = index.route(lat, lon, HandlerLevel::Lane, "");
+            match i % 10 {
+                0..=3 => assert!(d.lane.is_some(), "{i}: {}", d.explanation),
+                4..=6 => assert!(
+                    d.lane.is_none() && d.street.is_some(),
+                    "{i}: {}",
+                    d.explanation
+                ),
+                9 => assert!(d.grid.is_none(), "{i}: {}", d.explanation),
+                _ => assert!(d.grid.is_some()),
+            }
+            match &d.handler {
+                Some(h) if d.is_routed() => *sources.entry(h.source).or_insert(0) += 1,
+                _ => unrouted += 1,
+            }
+        }
+        assert_eq!(unrouted, 20);
+        assert_eq!(sources.len(), 4, "{sources:?}");
     }
 }

@@ -1,8 +1,10 @@
 //! Pure rules: no I/O, no database, heavily unit-tested.
 
+pub mod distance;
 pub mod geometry;
 pub mod indicators;
 pub mod lifecycle;
+pub mod numbering;
 pub mod places;
 pub mod role;
 pub mod routing;

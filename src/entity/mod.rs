@@ -3,8 +3,13 @@
 pub mod app_user;
 pub mod auth_token;
 pub mod category;
+pub mod evidence;
+pub mod extension_request;
+pub mod feedback;
 pub mod grid_worker;
 pub mod jurisdiction;
 pub mod login_throttle;
+pub mod ticket;
+pub mod ticket_event;
 pub mod user_role;
 pub mod user_scope;
