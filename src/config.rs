@@ -20,7 +20,26 @@ pub struct Settings {
     pub http: HttpSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
+    pub evidence: EvidenceSettings,
     pub demo: bool,
+}
+
+/// Where evidence photos live and how large they may be.
+#[derive(Debug, Clone)]
+pub struct EvidenceSettings {
+    /// Directory of the content-addressed store (`<dir>/<ab>/<sha256>`).
+    pub dir: PathBuf,
+    /// Largest accepted photo, in bytes.
+    pub max_bytes: usize,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("evidence"),
+            max_bytes: 10 * 1024 * 1024,
+        }
+    }
 }
 
 /// Login, tokens and password hashing.
@@ -105,6 +124,7 @@ impl Default for Settings {
                 filter: "info".into(),
             },
             auth: AuthSettings::default(),
+            evidence: EvidenceSettings::default(),
             demo: false,
         }
     }
@@ -126,6 +146,8 @@ pub struct FileSettings {
     pub argon2_memory_kib: Option<u32>,
     pub argon2_iterations: Option<u32>,
     pub login_max_failures: Option<i32>,
+    pub evidence_dir: Option<PathBuf>,
+    pub evidence_max_bytes: Option<usize>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two, flags first).
@@ -196,6 +218,12 @@ impl Settings {
         }
         if let Some(v) = file.argon2_iterations {
             s.auth.argon2_iterations = v.max(1);
+        }
+        if let Some(v) = file.evidence_dir {
+            s.evidence.dir = v;
+        }
+        if let Some(v) = file.evidence_max_bytes {
+            s.evidence.max_bytes = v;
         }
         if let Some(v) = file.login_max_failures {
             s.auth.login_max_failures = v.max(1);

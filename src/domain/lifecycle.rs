@@ -74,6 +74,47 @@ impl fmt::Display for Status {
     }
 }
 
+/// Where a report came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Source {
+    /// A grid worker on patrol.
+    Patrol,
+    /// The 12345 citizen hotline, entered by a dispatcher.
+    Hotline,
+    Camera,
+    /// A citizen report from another channel.
+    Public,
+    /// Handed down by a superior authority.
+    Superior,
+}
+
+impl Source {
+    pub const ALL: [Source; 5] = [Source::Patrol, Source::Hotline, Source::Camera, Source::Public, Source::Superior];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Patrol => "PATROL",
+            Source::Hotline => "HOTLINE",
+            Source::Camera => "CAMERA",
+            Source::Public => "PUBLIC",
+            Source::Superior => "SUPERIOR",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Grid workers report what they find on patrol; dispatchers enter every other channel.
+    pub fn allowed_for(self, roles: &[Role]) -> bool {
+        match self {
+            Source::Patrol => roles.contains(&Role::GridWorker) || roles.contains(&Role::Dispatcher),
+            _ => roles.contains(&Role::Dispatcher),
+        }
+    }
+}
+
 /// Everything that can happen to a ticket; each appends one event of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
