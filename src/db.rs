@@ -1,5 +1,7 @@
 //! Connecting to the database: SQLite (embedded default) or PostgreSQL, same code, same migrations.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -8,8 +10,26 @@ use secrecy::ExposeSecret;
 
 use crate::config::DatabaseSettings;
 
+/// Counts every statement sent to the database (a cheap metric, and how tests check batching).
+#[derive(Debug, Clone, Default)]
+pub struct QueryCounter(Arc<AtomicU64>);
+
+impl QueryCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Opens a pool. SQLite gets WAL, foreign keys and a busy timeout on every connection.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    connect_counted(settings, &QueryCounter::default()).await
+}
+
+/// Like `connect`, counting statements into `counter`.
+pub async fn connect_counted(
+    settings: &DatabaseSettings,
+    counter: &QueryCounter,
+) -> Result<DatabaseConnection, DbErr> {
     let mut url = settings.url.expose_secret().to_string();
     let sqlite = url.starts_with("sqlite:");
     if sqlite && !url.contains("mode=") {
@@ -34,7 +54,11 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .busy_timeout(Duration::from_secs(10))
         });
     }
-    let db = Database::connect(options).await?;
+    let mut db = Database::connect(options).await?;
+    let count = Arc::clone(&counter.0);
+    db.set_metric_callback(move |_| {
+        count.fetch_add(1, Ordering::Relaxed);
+    });
     if db.get_database_backend() == DbBackend::Sqlite {
         db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
     }

@@ -101,9 +101,11 @@ impl Application {
 /// Connects, migrates, loads the routing index and seeds demo data when asked: everything but HTTP.
 /// The CLI's one-shot commands use this too.
 pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<AppState, StartupError> {
-    let db = crate::db::connect(&settings.database).await?;
+    let queries = crate::db::QueryCounter::default();
+    let db = crate::db::connect_counted(&settings.database, &queries).await?;
     crate::db::migrate(&db).await?;
     let state = AppState {
+        queries,
         db,
         clock,
         settings: Arc::new(settings),

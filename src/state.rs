@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::db::QueryCounter;
 use crate::domain::working_time::WorkingCalendar;
 use crate::service::routing::RoutingHandle;
 
@@ -19,4 +20,6 @@ pub struct AppState {
     pub routing: RoutingHandle,
     /// The working-time calendar that WORKING categories count in.
     pub calendar: Arc<WorkingCalendar>,
+    /// Statements sent to the database since start.
+    pub queries: QueryCounter,
 }

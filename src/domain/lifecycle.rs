@@ -90,7 +90,13 @@ pub enum Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [Source::Patrol, Source::Hotline, Source::Camera, Source::Public, Source::Superior];
+    pub const ALL: [Source; 5] = [
+        Source::Patrol,
+        Source::Hotline,
+        Source::Camera,
+        Source::Public,
+        Source::Superior,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -109,7 +115,9 @@ impl Source {
     /// Grid workers report what they find on patrol; dispatchers enter every other channel.
     pub fn allowed_for(self, roles: &[Role]) -> bool {
         match self {
-            Source::Patrol => roles.contains(&Role::GridWorker) || roles.contains(&Role::Dispatcher),
+            Source::Patrol => {
+                roles.contains(&Role::GridWorker) || roles.contains(&Role::Dispatcher)
+            }
             _ => roles.contains(&Role::Dispatcher),
         }
     }

@@ -6,9 +6,12 @@ pub mod codes;
 pub mod context;
 pub mod error;
 pub mod ids;
+pub mod loaders;
 mod node;
 mod places;
 mod system;
+mod ticket_actions;
+mod tickets;
 pub mod types;
 mod users;
 
@@ -29,6 +32,7 @@ pub struct QueryRoot(
     categories::CategoriesQuery,
     places::PlacesQuery,
     node::NodeQuery,
+    tickets::TicketsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -38,6 +42,7 @@ pub struct MutationRoot(
     users::UsersMutation,
     categories::CategoriesMutation,
     places::PlacesMutation,
+    ticket_actions::TicketMutation,
 );
 
 pub type GridloopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

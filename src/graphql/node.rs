@@ -10,7 +10,9 @@ use crate::service::Actor;
 use super::context::{actor, app_state};
 use super::error::{ApiError, ApiResult};
 use super::ids;
-use super::types::{Category, User, jurisdiction::Jurisdiction};
+use super::types::{Category, User, jurisdiction::Jurisdiction, ticket::Ticket};
+use crate::entity::ticket;
+use crate::service::tickets::engine::visible;
 
 /// Anything with a global id.
 #[derive(Interface)]
@@ -19,6 +21,7 @@ pub enum Node {
     User(User),
     Jurisdiction(Jurisdiction),
     Category(Category),
+    Ticket(Ticket),
 }
 
 #[derive(Default)]
@@ -62,6 +65,19 @@ impl NodeQuery {
                         return Err(ApiError::forbidden(
                             "that jurisdiction is outside your scope",
                         ));
+                    }
+                    None => None,
+                }
+            }
+            "Ticket" => {
+                let row = ticket::Entity::find_by_id(numeric()?)
+                    .one(db)
+                    .await
+                    .map_err(ApiError::internal)?;
+                match row {
+                    Some(t) if visible(&actor, &t) => Some(Node::Ticket(t.into())),
+                    Some(_) => {
+                        return Err(ApiError::forbidden("that ticket is outside your scope"));
                     }
                     None => None,
                 }

@@ -15,6 +15,7 @@ use super::HttpState;
 use crate::error::ErrorCode;
 use crate::graphql::codes;
 use crate::graphql::context::{Auth, BearerToken};
+use crate::graphql::loaders::Loaders;
 use crate::service::ServiceError;
 
 /// Most operations one batched request may carry.
@@ -243,7 +244,10 @@ async fn execute(
         );
     }
     let (auth, token) = authenticate(state, headers).await;
-    let mut batch = batch.data(state.app.clone()).data(auth);
+    let mut batch = batch
+        .data(state.app.clone())
+        .data(auth)
+        .data(Loaders::new(&state.app.db));
     if let Some(token) = token {
         batch = batch.data(token);
     }

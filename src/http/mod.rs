@@ -1,5 +1,6 @@
 //! HTTP routes and middleware around the GraphQL endpoint.
 
+mod evidence;
 mod graphql;
 mod health;
 
@@ -33,6 +34,7 @@ pub fn router(state: HttpState) -> Router {
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
+        .route("/evidence/{sha256}", get(evidence::get_evidence))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state)

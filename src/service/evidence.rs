@@ -54,19 +54,32 @@ fn path_for(settings: &EvidenceSettings, sha256: &str) -> PathBuf {
 }
 
 /// Checks every photo first (so a bad one stores nothing), then writes them content-addressed.
-pub async fn store(settings: &EvidenceSettings, field: &str, photos: Vec<NewPhoto>) -> ServiceResult<Vec<StoredPhoto>> {
+pub async fn store(
+    settings: &EvidenceSettings,
+    field: &str,
+    photos: Vec<NewPhoto>,
+) -> ServiceResult<Vec<StoredPhoto>> {
     let mut checked = Vec::with_capacity(photos.len());
     for (i, p) in photos.into_iter().enumerate() {
         let at = format!("{field}[{i}]");
         if p.bytes.len() > settings.max_bytes {
-            return Err(ServiceError::invalid(at, format!("is larger than {} bytes", settings.max_bytes)));
+            return Err(ServiceError::invalid(
+                at,
+                format!("is larger than {} bytes", settings.max_bytes),
+            ));
         }
-        let content_type = sniff(&p.bytes).ok_or_else(|| ServiceError::invalid(&at, "must be a JPEG, PNG or WebP image"))?;
+        let content_type = sniff(&p.bytes)
+            .ok_or_else(|| ServiceError::invalid(&at, "must be a JPEG, PNG or WebP image"))?;
         match (p.lat, p.lon) {
             (Some(lat), Some(lon)) => super::validate::coordinates(lat, lon)
                 .map_err(|_| ServiceError::invalid(&at, "lat/lon out of range"))?,
             (None, None) => {}
-            _ => return Err(ServiceError::invalid(at, "give both lat and lon, or neither")),
+            _ => {
+                return Err(ServiceError::invalid(
+                    at,
+                    "give both lat and lon, or neither",
+                ));
+            }
         }
         let sha256 = hex::encode(Sha256::digest(&p.bytes));
         checked.push((p, sha256, content_type));
@@ -103,7 +116,11 @@ async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> ServiceResult
 
 /// Reads a stored photo back.
 pub async fn read(settings: &EvidenceSettings, sha256: &str) -> ServiceResult<Vec<u8>> {
-    if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+    if sha256.len() != 64
+        || !sha256
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    {
         return Err(ServiceError::not_found("no such evidence"));
     }
     tokio::fs::read(path_for(settings, sha256))
@@ -144,7 +161,11 @@ pub async fn attach(
 
 /// Reasons to suspect a faked fix: an AFTER photo already used on another ticket, or taken
 /// more than 200 m from the ticket.
-pub async fn fake_fix_reasons(db: &impl ConnectionTrait, t: &ticket::Model, photos: &[StoredPhoto]) -> ServiceResult<Vec<String>> {
+pub async fn fake_fix_reasons(
+    db: &impl ConnectionTrait,
+    t: &ticket::Model,
+    photos: &[StoredPhoto],
+) -> ServiceResult<Vec<String>> {
     let mut reasons = Vec::new();
     for p in photos {
         let reused = evidence::Entity::find()
@@ -157,12 +178,19 @@ pub async fn fake_fix_reasons(db: &impl ConnectionTrait, t: &ticket::Model, phot
                 .one(db)
                 .await?
                 .map_or_else(|| other.ticket_id.to_string(), |o| o.number);
-            reasons.push(format!("photo {} was already used on ticket {number}", &p.sha256[..12]));
+            reasons.push(format!(
+                "photo {} was already used on ticket {number}",
+                &p.sha256[..12]
+            ));
         }
         if let (Some(lat), Some(lon)) = (p.lat, p.lon) {
             let d = meters_between(lat, lon, t.lat, t.lon);
             if d > FAKE_FIX_DISTANCE_M {
-                reasons.push(format!("photo {} was taken {:.0} m from the ticket", &p.sha256[..12], d));
+                reasons.push(format!(
+                    "photo {} was taken {:.0} m from the ticket",
+                    &p.sha256[..12],
+                    d
+                ));
             }
         }
     }
@@ -185,10 +213,23 @@ mod tests {
     #[tokio::test]
     async fn a_bad_photo_stores_nothing() {
         let dir = std::env::temp_dir().join(format!("gl-ev-{}", uuid::Uuid::new_v4().simple()));
-        let settings = EvidenceSettings { dir: dir.clone(), max_bytes: 1024 };
-        let good = NewPhoto { bytes: b"\x89PNG\r\n\x1a\nxx".to_vec(), taken_at: None, lat: None, lon: None };
-        let bad = NewPhoto { bytes: b"not an image".to_vec(), ..good.clone() };
-        let err = store(&settings, "photos", vec![good, bad]).await.unwrap_err();
+        let settings = EvidenceSettings {
+            dir: dir.clone(),
+            max_bytes: 1024,
+        };
+        let good = NewPhoto {
+            bytes: b"\x89PNG\r\n\x1a\nxx".to_vec(),
+            taken_at: None,
+            lat: None,
+            lon: None,
+        };
+        let bad = NewPhoto {
+            bytes: b"not an image".to_vec(),
+            ..good.clone()
+        };
+        let err = store(&settings, "photos", vec![good, bad])
+            .await
+            .unwrap_err();
         assert!(err.to_string().starts_with("photos[1]"));
         assert!(!dir.exists());
     }
@@ -196,11 +237,22 @@ mod tests {
     #[tokio::test]
     async fn the_same_content_is_stored_once_under_its_hash() {
         let dir = std::env::temp_dir().join(format!("gl-ev-{}", uuid::Uuid::new_v4().simple()));
-        let settings = EvidenceSettings { dir, max_bytes: 1024 };
-        let p = NewPhoto { bytes: vec![0xFF, 0xD8, 0xFF, 1, 2, 3], taken_at: None, lat: None, lon: None };
+        let settings = EvidenceSettings {
+            dir,
+            max_bytes: 1024,
+        };
+        let p = NewPhoto {
+            bytes: vec![0xFF, 0xD8, 0xFF, 1, 2, 3],
+            taken_at: None,
+            lat: None,
+            lon: None,
+        };
         let a = store(&settings, "photos", vec![p.clone()]).await.unwrap();
         let b = store(&settings, "photos", vec![p]).await.unwrap();
         assert_eq!(a[0].sha256, b[0].sha256);
-        assert_eq!(read(&settings, &a[0].sha256).await.unwrap(), vec![0xFF, 0xD8, 0xFF, 1, 2, 3]);
+        assert_eq!(
+            read(&settings, &a[0].sha256).await.unwrap(),
+            vec![0xFF, 0xD8, 0xFF, 1, 2, 3]
+        );
     }
 }

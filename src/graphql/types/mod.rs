@@ -3,6 +3,7 @@
 pub mod category;
 pub mod jurisdiction;
 pub mod role;
+pub mod ticket;
 pub mod user;
 
 pub use category::Category;

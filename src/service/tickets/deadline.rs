@@ -17,11 +17,21 @@ pub fn basis<'a>(state: &'a AppState, category: &category::Model) -> TimeBasis<'
 }
 
 /// `from` plus `minutes` of the category's time.
-pub fn after(state: &AppState, category: &category::Model, from: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+pub fn after(
+    state: &AppState,
+    category: &category::Model,
+    from: DateTime<Utc>,
+    minutes: i64,
+) -> DateTime<Utc> {
     basis(state, category).add(from, Duration::minutes(minutes))
 }
 
 /// The category's time between two instants, in whole minutes.
-pub fn minutes_between(state: &AppState, category: &category::Model, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+pub fn minutes_between(
+    state: &AppState,
+    category: &category::Model,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> i64 {
     basis(state, category).elapsed(from, to).num_minutes()
 }

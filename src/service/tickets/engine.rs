@@ -49,8 +49,12 @@ impl EventRecord {
 }
 
 pub fn status_of(t: &ticket::Model) -> ServiceResult<Status> {
-    Status::parse(&t.status)
-        .ok_or_else(|| ServiceError::Internal(format!("ticket {} has unknown status {}", t.number, t.status)))
+    Status::parse(&t.status).ok_or_else(|| {
+        ServiceError::Internal(format!(
+            "ticket {} has unknown status {}",
+            t.number, t.status
+        ))
+    })
 }
 
 /// The ticket with this number, or NOT_FOUND.
@@ -77,15 +81,26 @@ pub fn visible(actor: &Actor<'_>, t: &ticket::Model) -> bool {
 }
 
 /// How the actor relates to the ticket, for the lifecycle table's "who" column.
-pub async fn relation(state: &AppState, actor: &Actor<'_>, t: &ticket::Model) -> ServiceResult<Relation> {
+pub async fn relation(
+    state: &AppState,
+    actor: &Actor<'_>,
+    t: &ticket::Model,
+) -> ServiceResult<Relation> {
     let Actor::User(v) = actor else {
-        return Ok(Relation { is_assignee: false, works_the_grid: false, is_reporter: false, in_scope: true });
+        return Ok(Relation {
+            is_assignee: false,
+            works_the_grid: false,
+            is_reporter: false,
+            in_scope: true,
+        });
     };
     let works_the_grid = match t.grid_id {
-        Some(grid) if v.has_role(Role::GridWorker) => grid_worker::Entity::find_by_id((grid, v.user_id))
-            .one(&state.db)
-            .await?
-            .is_some(),
+        Some(grid) if v.has_role(Role::GridWorker) => {
+            grid_worker::Entity::find_by_id((grid, v.user_id))
+                .one(&state.db)
+                .await?
+                .is_some()
+        }
         _ => false,
     };
     let in_scope = v.is_admin()
@@ -101,7 +116,12 @@ pub async fn relation(state: &AppState, actor: &Actor<'_>, t: &ticket::Model) ->
 }
 
 /// Checks the lifecycle table for this actor; returns the status the ticket moves to.
-pub async fn authorize(state: &AppState, actor: &Actor<'_>, t: &ticket::Model, action: Action) -> ServiceResult<Status> {
+pub async fn authorize(
+    state: &AppState,
+    actor: &Actor<'_>,
+    t: &ticket::Model,
+    action: Action,
+) -> ServiceResult<Status> {
     let from = status_of(t)?;
     let result = match actor {
         Actor::System => lifecycle::check_status(action, from),
@@ -111,12 +131,19 @@ pub async fn authorize(state: &AppState, actor: &Actor<'_>, t: &ticket::Model, a
         }
     };
     result.map_err(|e| match e {
-        TransitionError::NotPermitted { .. } => {
-            ServiceError::forbidden(format!("you may not {} ticket {}", action_name(action), t.number))
-        }
+        TransitionError::NotPermitted { .. } => ServiceError::forbidden(format!(
+            "you may not {} ticket {}",
+            action_name(action),
+            t.number
+        )),
         TransitionError::WrongStatus { from, .. } => ServiceError::invalid(
             "number",
-            format!("cannot {} ticket {}: it is {}", action_name(action), t.number, from),
+            format!(
+                "cannot {} ticket {}: it is {}",
+                action_name(action),
+                t.number,
+                from
+            ),
         ),
     })
 }
@@ -162,7 +189,9 @@ pub async fn apply_in(
 }
 
 pub fn conflict(number: &str) -> ServiceError {
-    ServiceError::Conflict(format!("ticket {number} was changed by someone else; reload and retry"))
+    ServiceError::Conflict(format!(
+        "ticket {number} was changed by someone else; reload and retry"
+    ))
 }
 
 /// Appends events after `last_seq`; the unique (ticket, seq) index turns a race into CONFLICT.
@@ -210,7 +239,10 @@ pub async fn commit(
 }
 
 /// Commits a transaction that applied a change (and any side rows written by the caller).
-pub async fn finish(txn: DatabaseTransaction, after: ticket::Model) -> ServiceResult<ticket::Model> {
+pub async fn finish(
+    txn: DatabaseTransaction,
+    after: ticket::Model,
+) -> ServiceResult<ticket::Model> {
     txn.commit().await?;
     Ok(after)
 }

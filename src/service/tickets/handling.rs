@@ -39,23 +39,37 @@ async fn assignable(state: &AppState, user_id: i64) -> ServiceResult<app_user::M
         .ok_or_else(|| ServiceError::invalid("assignee", "no such enabled user"))?;
     let chief = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(user_id))
-        .filter(user_role::Column::Role.is_in([Role::LaneChief.as_str(), Role::StreetChief.as_str()]))
+        .filter(
+            user_role::Column::Role.is_in([Role::LaneChief.as_str(), Role::StreetChief.as_str()]),
+        )
         .one(&state.db)
         .await?;
     if chief.is_none() {
-        return Err(ServiceError::invalid("assignee", "must be a lane or street chief"));
+        return Err(ServiceError::invalid(
+            "assignee",
+            "must be a lane or street chief",
+        ));
     }
     Ok(user)
 }
 
 /// Dispatches to the chosen handler, or to the routed one; starts the handle clock with a full limit.
-pub async fn dispatch(state: &AppState, actor: Actor<'_>, number: &str, assignee: Option<i64>, text: Option<&str>) -> ServiceResult<ticket::Model> {
+pub async fn dispatch(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    assignee: Option<i64>,
+    text: Option<&str>,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Dispatch).await?;
     let note = note("note", text, false)?;
-    let target = assignee
-        .or(t.routed_handler_id)
-        .ok_or_else(|| ServiceError::invalid("assignee", "the ticket has no routed handler; choose an assignee"))?;
+    let target = assignee.or(t.routed_handler_id).ok_or_else(|| {
+        ServiceError::invalid(
+            "assignee",
+            "the ticket has no routed handler; choose an assignee",
+        )
+    })?;
     let user = assignable(state, target).await?;
     let category = category_of(state, &t).await?;
     let now = state.clock.now();
@@ -64,7 +78,12 @@ pub async fn dispatch(state: &AppState, actor: Actor<'_>, number: &str, assignee
     a.dispatched_at = Set(Some(now));
     a.first_dispatched_at = Set(Some(t.first_dispatched_at.unwrap_or(now)));
     a.accepted_at = Set(None);
-    a.due_at = Set(Some(deadline::after(state, &category, now, i64::from(category.handle_limit_minutes))));
+    a.due_at = Set(Some(deadline::after(
+        state,
+        &category,
+        now,
+        i64::from(category.handle_limit_minutes),
+    )));
     a.sla_stage = Set(0);
     let event = EventRecord::new(Action::Dispatch, Some(status_of(&t)?), Some(to))
         .note(note)
@@ -73,17 +92,37 @@ pub async fn dispatch(state: &AppState, actor: Actor<'_>, number: &str, assignee
 }
 
 /// The assignee takes the ticket on.
-pub async fn accept(state: &AppState, actor: Actor<'_>, number: &str) -> ServiceResult<ticket::Model> {
+pub async fn accept(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Accept).await?;
     let now = state.clock.now();
     let mut a = change(&t, to, now);
     a.accepted_at = Set(Some(now));
-    commit(state, &actor, &t, a, vec![EventRecord::new(Action::Accept, Some(status_of(&t)?), Some(to))]).await
+    commit(
+        state,
+        &actor,
+        &t,
+        a,
+        vec![EventRecord::new(
+            Action::Accept,
+            Some(status_of(&t)?),
+            Some(to),
+        )],
+    )
+    .await
 }
 
 /// 退回 "not mine": the clock stops; a later dispatch starts a full limit for the next handler.
-pub async fn return_ticket(state: &AppState, actor: Actor<'_>, number: &str, reason: &str) -> ServiceResult<ticket::Model> {
+pub async fn return_ticket(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    reason: &str,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Return).await?;
     let reason = note("reason", Some(reason), true)?;
@@ -100,12 +139,21 @@ pub async fn return_ticket(state: &AppState, actor: Actor<'_>, number: &str, rea
 }
 
 /// 处置反馈: the fix with at least one AFTER photo; suspicious photos flag the ticket.
-pub async fn resolve(state: &AppState, actor: Actor<'_>, number: &str, text: &str, photos: Vec<NewPhoto>) -> ServiceResult<ticket::Model> {
+pub async fn resolve(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    text: &str,
+    photos: Vec<NewPhoto>,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Resolve).await?;
     let note = note("note", Some(text), true)?;
     if photos.is_empty() {
-        return Err(ServiceError::invalid("photos", "resolving needs at least one AFTER photo"));
+        return Err(ServiceError::invalid(
+            "photos",
+            "resolving needs at least one AFTER photo",
+        ));
     }
     let stored = evidence::store(&state.settings.evidence, "photos", photos).await?;
     let category = category_of(state, &t).await?;
@@ -114,8 +162,15 @@ pub async fn resolve(state: &AppState, actor: Actor<'_>, number: &str, text: &st
     let mut a = change(&t, to, now);
     a.resolved_at = Set(Some(now));
     a.first_resolved_at = Set(Some(t.first_resolved_at.unwrap_or(now)));
-    a.verify_due_at = Set(Some(deadline::after(state, &category, now, i64::from(category.verify_limit_minutes))));
-    a.resolve_working_minutes = Set(t.dispatched_at.map(|d| deadline::minutes_between(state, &category, d, now)));
+    a.verify_due_at = Set(Some(deadline::after(
+        state,
+        &category,
+        now,
+        i64::from(category.verify_limit_minutes),
+    )));
+    a.resolve_working_minutes = Set(t
+        .dispatched_at
+        .map(|d| deadline::minutes_between(state, &category, d, now)));
     if !reasons.is_empty() {
         a.fake_fix_suspected = Set(true);
         let mut all: Vec<String> = t.fake_fix_reasons.iter().cloned().collect();
@@ -127,13 +182,24 @@ pub async fn resolve(state: &AppState, actor: Actor<'_>, number: &str, text: &st
         .data(json!({"photos": stored.iter().map(|p| p.sha256.clone()).collect::<Vec<_>>(), "fakeFixReasons": reasons}));
     let actor_id = actor.user_id().unwrap_or(t.reporter_id);
     let txn = tx::begin_write(&state.db).await?;
-    let after = apply_in(&txn, &t, a, std::slice::from_ref(&event), actor.user_id(), now).await?;
+    let after = apply_in(
+        &txn,
+        &t,
+        a,
+        std::slice::from_ref(&event),
+        actor.user_id(),
+        now,
+    )
+    .await?;
     let event_id = last_event_id(&txn, &after).await?;
     evidence::attach(&txn, t.id, event_id, "AFTER", actor_id, &stored, now).await?;
     engine::finish(txn, after).await
 }
 
-async fn last_event_id(db: &impl sea_orm::ConnectionTrait, t: &ticket::Model) -> ServiceResult<Option<i64>> {
+async fn last_event_id(
+    db: &impl sea_orm::ConnectionTrait,
+    t: &ticket::Model,
+) -> ServiceResult<Option<i64>> {
     use crate::entity::ticket_event;
     Ok(ticket_event::Entity::find()
         .filter(ticket_event::Column::TicketId.eq(t.id))
@@ -144,9 +210,20 @@ async fn last_event_id(db: &impl sea_orm::ConnectionTrait, t: &ticket::Model) ->
 }
 
 /// 核查: passed closes the ticket; failed sends it back to work (返工) without moving dueAt.
-pub async fn verify(state: &AppState, actor: Actor<'_>, number: &str, passed: bool, text: Option<&str>, photos: Vec<NewPhoto>) -> ServiceResult<ticket::Model> {
+pub async fn verify(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    passed: bool,
+    text: Option<&str>,
+    photos: Vec<NewPhoto>,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
-    let action = if passed { Action::VerifyPassed } else { Action::VerifyFailed };
+    let action = if passed {
+        Action::VerifyPassed
+    } else {
+        Action::VerifyFailed
+    };
     let to = authorize(state, &actor, &t, action).await?;
     let note = note("note", text, !passed)?;
     let stored = evidence::store(&state.settings.evidence, "photos", photos).await?;
@@ -159,36 +236,77 @@ pub async fn verify(state: &AppState, actor: Actor<'_>, number: &str, passed: bo
     }
     let event = EventRecord::new(action, Some(status_of(&t)?), Some(to)).note(note);
     let txn = tx::begin_write(&state.db).await?;
-    let after = apply_in(&txn, &t, a, std::slice::from_ref(&event), actor.user_id(), now).await?;
+    let after = apply_in(
+        &txn,
+        &t,
+        a,
+        std::slice::from_ref(&event),
+        actor.user_id(),
+        now,
+    )
+    .await?;
     let event_id = last_event_id(&txn, &after).await?;
-    evidence::attach(&txn, t.id, event_id, "VERIFY", actor.user_id().unwrap_or(t.reporter_id), &stored, now).await?;
+    evidence::attach(
+        &txn,
+        t.id,
+        event_id,
+        "VERIFY",
+        actor.user_id().unwrap_or(t.reporter_id),
+        &stored,
+        now,
+    )
+    .await?;
     engine::finish(txn, after).await
 }
 
 /// 不予立案: terminal.
-pub async fn reject(state: &AppState, actor: Actor<'_>, number: &str, reason: &str) -> ServiceResult<ticket::Model> {
+pub async fn reject(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    reason: &str,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Reject).await?;
     let reason = note("reason", Some(reason), true)?;
     let mut a = change(&t, to, state.clock.now());
     a.due_at = Set(None);
     a.assignee_id = Set(None);
-    commit(state, &actor, &t, a, vec![EventRecord::new(Action::Reject, Some(status_of(&t)?), Some(to)).note(reason)]).await
+    commit(
+        state,
+        &actor,
+        &t,
+        a,
+        vec![EventRecord::new(Action::Reject, Some(status_of(&t)?), Some(to)).note(reason)],
+    )
+    .await
 }
 
 /// Marks a ticket as a duplicate of an earlier one (the first report counts); terminal.
-pub async fn mark_duplicate(state: &AppState, actor: Actor<'_>, number: &str, original_number: &str, text: Option<&str>) -> ServiceResult<ticket::Model> {
+pub async fn mark_duplicate(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    original_number: &str,
+    text: Option<&str>,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::MarkDuplicate).await?;
     let original = load(&state.db, original_number)
         .await
         .map_err(|_| ServiceError::invalid("originalNumber", "no such ticket"))?;
     if original.id == t.id {
-        return Err(ServiceError::invalid("originalNumber", "a ticket cannot duplicate itself"));
+        return Err(ServiceError::invalid(
+            "originalNumber",
+            "a ticket cannot duplicate itself",
+        ));
     }
     let original_status = status_of(&original)?;
     if matches!(original_status, Status::Duplicate | Status::Rejected) {
-        return Err(ServiceError::invalid("originalNumber", format!("the original is {original_status}; point at the ticket it duplicates")));
+        return Err(ServiceError::invalid(
+            "originalNumber",
+            format!("the original is {original_status}; point at the ticket it duplicates"),
+        ));
     }
     let note = note("note", text, false)?;
     let mut a = change(&t, to, state.clock.now());

@@ -4,6 +4,7 @@ pub mod deadline;
 pub mod engine;
 pub mod handling;
 pub mod oversight;
+pub mod queries;
 pub mod report;
 
 pub use report::{ReportInput, ReportOutcome, report};

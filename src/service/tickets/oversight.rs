@@ -27,7 +27,10 @@ async fn category_of(state: &AppState, t: &ticket::Model) -> ServiceResult<categ
         .ok_or_else(|| ServiceError::Internal(format!("ticket {} has no category", t.number)))
 }
 
-pub async fn pending_extension(state: &AppState, ticket_id: i64) -> ServiceResult<Option<extension_request::Model>> {
+pub async fn pending_extension(
+    state: &AppState,
+    ticket_id: i64,
+) -> ServiceResult<Option<extension_request::Model>> {
     Ok(extension_request::Entity::find()
         .filter(extension_request::Column::TicketId.eq(ticket_id))
         .filter(extension_request::Column::Status.eq("PENDING"))
@@ -37,22 +40,42 @@ pub async fn pending_extension(state: &AppState, ticket_id: i64) -> ServiceResul
 }
 
 /// The assignee asks for more time; one pending request at a time.
-pub async fn request_extension(state: &AppState, actor: Actor<'_>, number: &str, minutes: i32, reason: &str) -> ServiceResult<ticket::Model> {
+pub async fn request_extension(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    minutes: i32,
+    reason: &str,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::RequestExtension).await?;
     if !(1..=MAX_EXTENSION_MINUTES).contains(&minutes) {
-        return Err(ServiceError::invalid("minutes", format!("must be between 1 and {MAX_EXTENSION_MINUTES}")));
+        return Err(ServiceError::invalid(
+            "minutes",
+            format!("must be between 1 and {MAX_EXTENSION_MINUTES}"),
+        ));
     }
     let reason = required("reason", reason)?;
     if pending_extension(state, t.id).await?.is_some() {
-        return Err(ServiceError::invalid("number", "an extension request is already pending"));
+        return Err(ServiceError::invalid(
+            "number",
+            "an extension request is already pending",
+        ));
     }
     let now = state.clock.now();
     let event = EventRecord::new(Action::RequestExtension, Some(status_of(&t)?), Some(to))
         .note(Some(reason.clone()))
         .data(json!({"minutes": minutes}));
     let txn = tx::begin_write(&state.db).await?;
-    let after = apply_in(&txn, &t, change(&t, to, now), &[event], actor.user_id(), now).await?;
+    let after = apply_in(
+        &txn,
+        &t,
+        change(&t, to, now),
+        &[event],
+        actor.user_id(),
+        now,
+    )
+    .await?;
     extension_request::ActiveModel {
         ticket_id: Set(t.id),
         requested_by: Set(actor.user_id().unwrap_or(t.reporter_id)),
@@ -68,18 +91,28 @@ pub async fn request_extension(state: &AppState, actor: Actor<'_>, number: &str,
 }
 
 /// A dispatcher or manager approves (dueAt moves later in the category's calendar) or rejects.
-pub async fn decide_extension(state: &AppState, actor: Actor<'_>, number: &str, approved: bool, text: Option<&str>) -> ServiceResult<ticket::Model> {
+pub async fn decide_extension(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    approved: bool,
+    text: Option<&str>,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::DecideExtension).await?;
     let request = pending_extension(state, t.id)
         .await?
         .ok_or_else(|| ServiceError::invalid("number", "no extension request is pending"))?;
-    let note = text.map(|n| validate::optional_text("note", n, 2000)).transpose()?;
+    let note = text
+        .map(|n| validate::optional_text("note", n, 2000))
+        .transpose()?;
     let now = state.clock.now();
     let mut a = change(&t, to, now);
     if approved {
         let category = category_of(state, &t).await?;
-        let due = t.due_at.map(|d| deadline::after(state, &category, d, i64::from(request.minutes)));
+        let due = t
+            .due_at
+            .map(|d| deadline::after(state, &category, d, i64::from(request.minutes)));
         a.due_at = Set(due);
         a.extension_count = Set(t.extension_count + 1);
         a.sla_stage = Set(0);
@@ -99,27 +132,50 @@ pub async fn decide_extension(state: &AppState, actor: Actor<'_>, number: &str, 
 }
 
 /// 挂账: the clock pauses.
-pub async fn suspend(state: &AppState, actor: Actor<'_>, number: &str, reason: &str) -> ServiceResult<ticket::Model> {
+pub async fn suspend(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    reason: &str,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Suspend).await?;
     let reason = required("reason", reason)?;
     let now = state.clock.now();
     let mut a = change(&t, to, now);
     a.suspended_at = Set(Some(now));
-    commit(state, &actor, &t, a, vec![EventRecord::new(Action::Suspend, Some(status_of(&t)?), Some(to)).note(Some(reason))]).await
+    commit(
+        state,
+        &actor,
+        &t,
+        a,
+        vec![EventRecord::new(Action::Suspend, Some(status_of(&t)?), Some(to)).note(Some(reason))],
+    )
+    .await
 }
 
 /// Back to work; dueAt moves later by the time suspended (counted in the category's calendar).
-pub async fn resume(state: &AppState, actor: Actor<'_>, number: &str, text: Option<&str>) -> ServiceResult<ticket::Model> {
+pub async fn resume(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    text: Option<&str>,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Resume).await?;
-    let note = text.map(|n| validate::optional_text("note", n, 2000)).transpose()?;
+    let note = text
+        .map(|n| validate::optional_text("note", n, 2000))
+        .transpose()?;
     let category = category_of(state, &t).await?;
     let now = state.clock.now();
-    let paused = t.suspended_at.map_or(0, |s| deadline::minutes_between(state, &category, s, now));
+    let paused = t
+        .suspended_at
+        .map_or(0, |s| deadline::minutes_between(state, &category, s, now));
     let mut a = change(&t, to, now);
     a.suspended_at = Set(None);
-    a.due_at = Set(t.due_at.map(|d| deadline::after(state, &category, d, paused)));
+    a.due_at = Set(t
+        .due_at
+        .map(|d| deadline::after(state, &category, d, paused)));
     let event = EventRecord::new(Action::Resume, Some(status_of(&t)?), Some(to))
         .note(note)
         .data(json!({"pausedMinutes": paused}));
@@ -127,17 +183,34 @@ pub async fn resume(state: &AppState, actor: Actor<'_>, number: &str, text: Opti
 }
 
 /// A closed ticket goes back to work, e.g. when the citizen was not satisfied.
-pub async fn reopen(state: &AppState, actor: Actor<'_>, number: &str, reason: &str) -> ServiceResult<ticket::Model> {
+pub async fn reopen(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    reason: &str,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Reopen).await?;
     let reason = required("reason", reason)?;
     let mut a = change(&t, to, state.clock.now());
     a.closed_at = Set(None);
-    commit(state, &actor, &t, a, vec![EventRecord::new(Action::Reopen, Some(status_of(&t)?), Some(to)).note(Some(reason))]).await
+    commit(
+        state,
+        &actor,
+        &t,
+        a,
+        vec![EventRecord::new(Action::Reopen, Some(status_of(&t)?), Some(to)).note(Some(reason))],
+    )
+    .await
 }
 
 /// 督办: escalation level + 1.
-pub async fn supervise(state: &AppState, actor: Actor<'_>, number: &str, text: &str) -> ServiceResult<ticket::Model> {
+pub async fn supervise(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    text: &str,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Supervise).await?;
     let note = required("note", text)?;
@@ -150,13 +223,22 @@ pub async fn supervise(state: &AppState, actor: Actor<'_>, number: &str, text: &
 }
 
 /// 回访: a 1–5 score on a closed ticket; ≥ 4 counts as satisfied.
-pub async fn feedback(state: &AppState, actor: Actor<'_>, number: &str, score: i32, comment: Option<&str>) -> ServiceResult<ticket::Model> {
+pub async fn feedback(
+    state: &AppState,
+    actor: Actor<'_>,
+    number: &str,
+    score: i32,
+    comment: Option<&str>,
+) -> ServiceResult<ticket::Model> {
     let t = load(&state.db, number).await?;
     let to = authorize(state, &actor, &t, Action::Feedback).await?;
     if !(1..=5).contains(&score) {
         return Err(ServiceError::invalid("score", "must be between 1 and 5"));
     }
-    let comment = comment.map(|c| validate::optional_text("comment", c, 2000)).transpose()?.filter(|c| !c.is_empty());
+    let comment = comment
+        .map(|c| validate::optional_text("comment", c, 2000))
+        .transpose()?
+        .filter(|c| !c.is_empty());
     let now = state.clock.now();
     let mut a = change(&t, to, now);
     a.feedback_score = Set(Some(score));

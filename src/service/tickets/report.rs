@@ -47,11 +47,18 @@ pub struct ReportOutcome {
     pub replayed: bool,
 }
 
-pub async fn report(state: &AppState, viewer: &Viewer, input: ReportInput) -> ServiceResult<ReportOutcome> {
+pub async fn report(
+    state: &AppState,
+    viewer: &Viewer,
+    input: ReportInput,
+) -> ServiceResult<ReportOutcome> {
     viewer.require_any(&[Role::GridWorker, Role::Dispatcher])?;
     let category = categories::get(state, &input.category_code, "categoryCode").await?;
     if !category.active {
-        return Err(ServiceError::invalid("categoryCode", "this category is no longer in use"));
+        return Err(ServiceError::invalid(
+            "categoryCode",
+            "this category is no longer in use",
+        ));
     }
     validate::coordinates(input.lat, input.lon)?;
     let description = validate::required_text("description", &input.description, 2000)?;
@@ -60,15 +67,30 @@ pub async fn report(state: &AppState, viewer: &Viewer, input: ReportInput) -> Se
         Some(id) if !id.is_empty() => Some(validate::required_text("clientRequestId", id, 100)?),
         _ => None,
     };
-    let source = input.source.unwrap_or(if viewer.has_role(Role::GridWorker) { Source::Patrol } else { Source::Hotline });
+    let source = input
+        .source
+        .unwrap_or(if viewer.has_role(Role::GridWorker) {
+            Source::Patrol
+        } else {
+            Source::Hotline
+        });
     if !source.allowed_for(&viewer.roles) {
-        return Err(ServiceError::forbidden(format!("you may not enter {} reports", source.as_str())));
+        return Err(ServiceError::forbidden(format!(
+            "you may not enter {} reports",
+            source.as_str()
+        )));
     }
     if input.handled_on_site && (input.photos.is_empty() || input.after_photos.is_empty()) {
-        return Err(ServiceError::invalid("afterPhotos", "handling on site needs BEFORE and AFTER photos"));
+        return Err(ServiceError::invalid(
+            "afterPhotos",
+            "handling on site needs BEFORE and AFTER photos",
+        ));
     }
     if source == Source::Patrol && input.photos.is_empty() {
-        return Err(ServiceError::invalid("photos", "a patrol report needs at least one photo"));
+        return Err(ServiceError::invalid(
+            "photos",
+            "a patrol report needs at least one photo",
+        ));
     }
     if let Some(id) = &request_id
         && let Some(existing) = find_replay(state, viewer.user_id, id).await?
@@ -76,13 +98,23 @@ pub async fn report(state: &AppState, viewer: &Viewer, input: ReportInput) -> Se
         return outcome(state, &category, existing, true).await;
     }
     let level = HandlerLevel::parse(&category.handler_level).unwrap_or(HandlerLevel::Lane);
-    let decision = state.routing.route(input.lat, input.lon, level, &format!("{} {}", category.code, category.name));
+    let decision = state.routing.route(
+        input.lat,
+        input.lon,
+        level,
+        &format!("{} {}", category.code, category.name),
+    );
     let (grid_path, place_path) = paths(state, &decision).await?;
-    if !viewer.has_role(Role::GridWorker) && !in_dispatcher_scope(viewer, grid_path.as_deref(), place_path.as_deref()) {
-        return Err(ServiceError::forbidden("that location is outside your scope"));
+    if !viewer.has_role(Role::GridWorker)
+        && !in_dispatcher_scope(viewer, grid_path.as_deref(), place_path.as_deref())
+    {
+        return Err(ServiceError::forbidden(
+            "that location is outside your scope",
+        ));
     }
     let before = evidence::store(&state.settings.evidence, "photos", input.photos).await?;
-    let after = evidence::store(&state.settings.evidence, "afterPhotos", input.after_photos).await?;
+    let after =
+        evidence::store(&state.settings.evidence, "afterPhotos", input.after_photos).await?;
     let new = NewTicket {
         category: &category,
         description,
@@ -100,7 +132,9 @@ pub async fn report(state: &AppState, viewer: &Viewer, input: ReportInput) -> Se
         Err(ServiceError::Database(e)) if is_unique_violation(&e) => {
             // A concurrent retry with the same client request id won the race.
             let id = input.client_request_id.unwrap_or_default();
-            let existing = find_replay(state, viewer.user_id, id.trim()).await?.ok_or(ServiceError::Database(e))?;
+            let existing = find_replay(state, viewer.user_id, id.trim())
+                .await?
+                .ok_or(ServiceError::Database(e))?;
             return outcome(state, &category, existing, true).await;
         }
         other => other?,
@@ -111,7 +145,10 @@ pub async fn report(state: &AppState, viewer: &Viewer, input: ReportInput) -> Se
 fn in_dispatcher_scope(viewer: &Viewer, grid_path: Option<&str>, place_path: Option<&str>) -> bool {
     match (grid_path, place_path) {
         (None, None) => true,
-        _ => [grid_path, place_path].into_iter().flatten().any(|p| viewer.covers_path(p)),
+        _ => [grid_path, place_path]
+            .into_iter()
+            .flatten()
+            .any(|p| viewer.covers_path(p)),
     }
 }
 
@@ -120,7 +157,11 @@ fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     text.contains("unique") || text.contains("duplicate key")
 }
 
-async fn find_replay(state: &AppState, reporter: i64, request_id: &str) -> ServiceResult<Option<ticket::Model>> {
+async fn find_replay(
+    state: &AppState,
+    reporter: i64,
+    request_id: &str,
+) -> ServiceResult<Option<ticket::Model>> {
     Ok(ticket::Entity::find()
         .filter(ticket::Column::ReporterId.eq(reporter))
         .filter(ticket::Column::ClientRequestId.eq(request_id))
@@ -128,16 +169,31 @@ async fn find_replay(state: &AppState, reporter: i64, request_id: &str) -> Servi
         .await?)
 }
 
-async fn outcome(state: &AppState, category: &category::Model, t: ticket::Model, replayed: bool) -> ServiceResult<ReportOutcome> {
+async fn outcome(
+    state: &AppState,
+    category: &category::Model,
+    t: ticket::Model,
+    replayed: bool,
+) -> ServiceResult<ReportOutcome> {
     let duplicate_candidates = duplicate_candidates(state, category, &t).await?;
-    Ok(ReportOutcome { ticket: t, duplicate_candidates, replayed })
+    Ok(ReportOutcome {
+        ticket: t,
+        duplicate_candidates,
+        replayed,
+    })
 }
 
 /// Materialised paths of the grid and of the lane (or street), for scope filtering.
-async fn paths(state: &AppState, d: &RouteDecision) -> ServiceResult<(Option<String>, Option<String>)> {
+async fn paths(
+    state: &AppState,
+    d: &RouteDecision,
+) -> ServiceResult<(Option<String>, Option<String>)> {
     let path_of = async |id: Option<i64>| -> ServiceResult<Option<String>> {
         match id {
-            Some(id) => Ok(jurisdiction::Entity::find_by_id(id).one(&state.db).await?.map(|j| j.path)),
+            Some(id) => Ok(jurisdiction::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .map(|j| j.path)),
             None => Ok(None),
         }
     };
@@ -160,23 +216,45 @@ struct NewTicket<'a> {
     handled_on_site: bool,
 }
 
-async fn create(state: &AppState, viewer: &Viewer, new: NewTicket<'_>, before: &[StoredPhoto], after: &[StoredPhoto]) -> ServiceResult<ticket::Model> {
+async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewTicket<'_>,
+    before: &[StoredPhoto],
+    after: &[StoredPhoto],
+) -> ServiceResult<ticket::Model> {
     let now = state.clock.now();
     let category = new.category;
     let d = &new.decision;
-    let handler = d.handler.as_ref().filter(|_| d.is_routed()).map(|h| h.user_id);
+    let handler = d
+        .handler
+        .as_ref()
+        .filter(|_| d.is_routed())
+        .map(|h| h.user_id);
     let auto_dispatch = !new.handled_on_site && category.auto_dispatch && handler.is_some();
-    let mut events = vec![EventRecord::new(Action::Report, None, Some(Status::Reported)).data(json!({
-        "routed": d.is_routed(),
-        "handler": handler,
-        "explanation": d.explanation,
-        "source": new.source.as_str(),
-    }))];
+    let mut events = vec![
+        EventRecord::new(Action::Report, None, Some(Status::Reported)).data(json!({
+            "routed": d.is_routed(),
+            "handler": handler,
+            "explanation": d.explanation,
+            "source": new.source.as_str(),
+        })),
+    ];
     let status = if new.handled_on_site {
-        events = vec![EventRecord::new(Action::ReportHandledOnSite, None, Some(Status::Closed)).data(json!({"source": new.source.as_str()}))];
+        events = vec![
+            EventRecord::new(Action::ReportHandledOnSite, None, Some(Status::Closed))
+                .data(json!({"source": new.source.as_str()})),
+        ];
         Status::Closed
     } else if auto_dispatch {
-        events.push(EventRecord::new(Action::AutoDispatch, Some(Status::Reported), Some(Status::Dispatched)).data(json!({"assignee": handler})));
+        events.push(
+            EventRecord::new(
+                Action::AutoDispatch,
+                Some(Status::Reported),
+                Some(Status::Dispatched),
+            )
+            .data(json!({"assignee": handler})),
+        );
         Status::Dispatched
     } else {
         Status::Reported
@@ -215,8 +293,22 @@ async fn create(state: &AppState, viewer: &Viewer, new: NewTicket<'_>, before: &
         first_resolved_at: Set(done),
         resolved_at: Set(done),
         closed_at: Set(done),
-        dispatch_due_at: Set((!new.handled_on_site).then(|| deadline::after(state, category, now, i64::from(category.dispatch_limit_minutes)))),
-        due_at: Set(dispatched.map(|at| deadline::after(state, category, at, i64::from(category.handle_limit_minutes)))),
+        dispatch_due_at: Set((!new.handled_on_site).then(|| {
+            deadline::after(
+                state,
+                category,
+                now,
+                i64::from(category.dispatch_limit_minutes),
+            )
+        })),
+        due_at: Set(dispatched.map(|at| {
+            deadline::after(
+                state,
+                category,
+                at,
+                i64::from(category.handle_limit_minutes),
+            )
+        })),
         handled_on_site: Set(new.handled_on_site),
         version: Set(events.len() as i32),
         updated_at: Set(now),
@@ -226,8 +318,26 @@ async fn create(state: &AppState, viewer: &Viewer, new: NewTicket<'_>, before: &
     .await?;
     let recorded = append_events(&txn, row.id, 0, &events, Some(viewer.user_id), now).await?;
     let first_event = recorded.first().map(|e| e.id);
-    evidence::attach(&txn, row.id, first_event, "BEFORE", viewer.user_id, before, now).await?;
-    evidence::attach(&txn, row.id, first_event, "AFTER", viewer.user_id, after, now).await?;
+    evidence::attach(
+        &txn,
+        row.id,
+        first_event,
+        "BEFORE",
+        viewer.user_id,
+        before,
+        now,
+    )
+    .await?;
+    evidence::attach(
+        &txn,
+        row.id,
+        first_event,
+        "AFTER",
+        viewer.user_id,
+        after,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -235,7 +345,8 @@ async fn create(state: &AppState, viewer: &Viewer, new: NewTicket<'_>, before: &
 /// The next number of the local day, from a per-day counter (atomic upsert on both backends).
 async fn next_number(db: &impl ConnectionTrait, day: &str) -> ServiceResult<String> {
     let mut stmt = Query::insert();
-    stmt.into_table("ticket_number_seq").columns(["day", "last"]);
+    stmt.into_table("ticket_number_seq")
+        .columns(["day", "last"]);
     stmt.values([day.into(), 1i64.into()])
         .map_err(|e| ServiceError::Internal(format!("ticket number: {e}")))?;
     let stmt = stmt
@@ -255,11 +366,23 @@ async fn next_number(db: &impl ConnectionTrait, day: &str) -> ServiceResult<Stri
 }
 
 /// Open tickets of the same category within the category's radius and window, nearest first.
-pub async fn duplicate_candidates(state: &AppState, category: &category::Model, t: &ticket::Model) -> ServiceResult<Vec<(ticket::Model, f64)>> {
+pub async fn duplicate_candidates(
+    state: &AppState,
+    category: &category::Model,
+    t: &ticket::Model,
+) -> ServiceResult<Vec<(ticket::Model, f64)>> {
     let radius = category.duplicate_radius_meters;
-    let since: DateTime<Utc> = t.reported_at - Duration::minutes(i64::from(category.duplicate_window_minutes));
+    let since: DateTime<Utc> =
+        t.reported_at - Duration::minutes(i64::from(category.duplicate_window_minutes));
     let (dlat, dlon) = bounding_degrees(t.lat, radius);
-    let open = [Status::Reported, Status::Dispatched, Status::InProgress, Status::Returned, Status::Resolved, Status::Suspended];
+    let open = [
+        Status::Reported,
+        Status::Dispatched,
+        Status::InProgress,
+        Status::Returned,
+        Status::Resolved,
+        Status::Suspended,
+    ];
     let rows = ticket::Entity::find()
         .filter(ticket::Column::CategoryCode.eq(category.code.as_str()))
         .filter(ticket::Column::Id.ne(t.id))
