@@ -16,6 +16,7 @@ use crate::service::tickets::engine::visible;
 
 /// Anything with a global id.
 #[derive(Interface)]
+#[allow(clippy::large_enum_variant)]
 #[graphql(field(name = "id", ty = "&ID"))]
 pub enum Node {
     User(User),

@@ -4,6 +4,7 @@
 //! run there instead, each in a fresh database of its own.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod tickets;
 pub mod town;
 
 use std::sync::Arc;
@@ -89,6 +90,10 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.max_connections = 5;
     settings.auth.argon2_memory_kib = 64;
     settings.auth.argon2_iterations = 1;
+    settings.evidence.dir = std::env::temp_dir().join(format!(
+        "gridloop-test-evidence-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     settings
 }
 

@@ -76,8 +76,14 @@ pub fn visible(actor: &Actor<'_>, t: &ticket::Model) -> bool {
                 || t.assignee_id == Some(v.user_id)
                 || t.grid_path.as_deref().is_some_and(|p| v.covers_path(p))
                 || t.place_path.as_deref().is_some_and(|p| v.covers_path(p))
+                || (unplaced(t) && (v.has_role(Role::Dispatcher) || v.has_role(Role::Manager)))
         }
     }
+}
+
+/// A ticket outside every grid and street: it belongs to whichever dispatcher picks it up.
+pub fn unplaced(t: &ticket::Model) -> bool {
+    t.grid_path.is_none() && t.place_path.is_none()
 }
 
 /// How the actor relates to the ticket, for the lifecycle table's "who" column.
@@ -106,7 +112,7 @@ pub async fn relation(
     let in_scope = v.is_admin()
         || t.grid_path.as_deref().is_some_and(|p| v.covers_path(p))
         || t.place_path.as_deref().is_some_and(|p| v.covers_path(p))
-        || (t.grid_path.is_none() && t.place_path.is_none() && !v.scope.is_empty());
+        || unplaced(t);
     Ok(Relation {
         is_assignee: t.assignee_id == Some(v.user_id),
         works_the_grid,

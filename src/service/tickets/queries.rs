@@ -76,6 +76,13 @@ fn scope_condition(actor: &Actor<'_>) -> Option<Condition> {
     let mut any = Condition::any()
         .add(ticket::Column::ReporterId.eq(v.user_id))
         .add(ticket::Column::AssigneeId.eq(v.user_id));
+    if v.has_role(Role::Dispatcher) || v.has_role(Role::Manager) {
+        any = any.add(
+            Condition::all()
+                .add(ticket::Column::GridPath.is_null())
+                .add(ticket::Column::PlacePath.is_null()),
+        );
+    }
     for p in prefixes {
         any = any
             .add(Expr::col(ticket::Column::GridPath).like(format!("{p}%")))
@@ -266,7 +273,11 @@ pub async fn my_queue(
         );
     }
     if viewer.has_role(Role::Dispatcher) {
-        let mut scoped = Condition::any().add(ticket::Column::GridPath.is_null());
+        let mut scoped = Condition::any().add(
+            Condition::all()
+                .add(ticket::Column::GridPath.is_null())
+                .add(ticket::Column::PlacePath.is_null()),
+        );
         for p in viewer.scope_prefixes().unwrap_or_else(|| vec!["/".into()]) {
             scoped = scoped
                 .add(Expr::col(ticket::Column::GridPath).like(format!("{p}%")))
