@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::lifecycle::Source;
 use crate::service::evidence::NewPhoto;
+use crate::service::tickets::engine::Target;
 use crate::service::tickets::{self, handling, oversight};
 
 use super::context::{actor, app_state, viewer};
@@ -127,6 +128,8 @@ pub struct ReportIssuePayload {
 #[derive(InputObject)]
 pub struct DispatchTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     /// Omit to dispatch to the routed handler.
     pub assignee_id: Option<ID>,
     pub note: Option<String>,
@@ -135,17 +138,23 @@ pub struct DispatchTicketInput {
 #[derive(InputObject)]
 pub struct AcceptTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
 }
 
 #[derive(InputObject)]
 pub struct ReturnTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     pub reason: String,
 }
 
 #[derive(InputObject)]
 pub struct RequestExtensionInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     /// Extra time in the category's calendar.
     pub minutes: i32,
     pub reason: String,
@@ -154,6 +163,8 @@ pub struct RequestExtensionInput {
 #[derive(InputObject)]
 pub struct DecideExtensionInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     pub approved: bool,
     pub note: Option<String>,
 }
@@ -161,6 +172,8 @@ pub struct DecideExtensionInput {
 #[derive(InputObject)]
 pub struct ResolveTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     pub note: String,
     /// AFTER photos; at least one.
     pub photos: Vec<PhotoInput>,
@@ -169,6 +182,8 @@ pub struct ResolveTicketInput {
 #[derive(InputObject)]
 pub struct VerifyTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     pub passed: bool,
     /// Required when the check failed.
     pub note: Option<String>,
@@ -179,12 +194,16 @@ pub struct VerifyTicketInput {
 #[derive(InputObject)]
 pub struct RejectTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     pub reason: String,
 }
 
 #[derive(InputObject)]
 pub struct MarkDuplicateInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     /// The earlier ticket this one repeats.
     pub original_number: String,
     pub note: Option<String>,
@@ -193,30 +212,40 @@ pub struct MarkDuplicateInput {
 #[derive(InputObject)]
 pub struct SuspendTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     pub reason: String,
 }
 
 #[derive(InputObject)]
 pub struct ResumeTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     pub note: Option<String>,
 }
 
 #[derive(InputObject)]
 pub struct ReopenTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     pub reason: String,
 }
 
 #[derive(InputObject)]
 pub struct SuperviseTicketInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     pub note: String,
 }
 
 #[derive(InputObject)]
 pub struct SubmitFeedbackInput {
     pub number: String,
+    /// The ticket version you last saw; if the ticket changed since, the action fails with CONFLICT.
+    pub expected_version: Option<i32>,
     /// 1–5; 4 or more counts as satisfied.
     pub score: i32,
     pub comment: Option<String>,
@@ -278,7 +307,7 @@ impl TicketMutation {
         let t = handling::dispatch(
             app_state(ctx)?,
             actor(ctx)?,
-            &input.number,
+            &Target::at_version(input.number.clone(), input.expected_version),
             assignee,
             input.note.as_deref(),
         )
@@ -292,7 +321,12 @@ impl TicketMutation {
         ctx: &Context<'_>,
         input: AcceptTicketInput,
     ) -> ApiResult<AcceptTicketPayload> {
-        let t = handling::accept(app_state(ctx)?, actor(ctx)?, &input.number).await?;
+        let t = handling::accept(
+            app_state(ctx)?,
+            actor(ctx)?,
+            &Target::at_version(input.number.clone(), input.expected_version),
+        )
+        .await?;
         Ok(AcceptTicketPayload { ticket: t.into() })
     }
 
@@ -302,8 +336,13 @@ impl TicketMutation {
         ctx: &Context<'_>,
         input: ReturnTicketInput,
     ) -> ApiResult<ReturnTicketPayload> {
-        let t = handling::return_ticket(app_state(ctx)?, actor(ctx)?, &input.number, &input.reason)
-            .await?;
+        let t = handling::return_ticket(
+            app_state(ctx)?,
+            actor(ctx)?,
+            &Target::at_version(input.number.clone(), input.expected_version),
+            &input.reason,
+        )
+        .await?;
         Ok(ReturnTicketPayload { ticket: t.into() })
     }
 
@@ -316,7 +355,7 @@ impl TicketMutation {
         let t = oversight::request_extension(
             app_state(ctx)?,
             actor(ctx)?,
-            &input.number,
+            &Target::at_version(input.number.clone(), input.expected_version),
             input.minutes,
             &input.reason,
         )
@@ -333,7 +372,7 @@ impl TicketMutation {
         let t = oversight::decide_extension(
             app_state(ctx)?,
             actor(ctx)?,
-            &input.number,
+            &Target::at_version(input.number.clone(), input.expected_version),
             input.approved,
             input.note.as_deref(),
         )
@@ -349,7 +388,14 @@ impl TicketMutation {
     ) -> ApiResult<ResolveTicketPayload> {
         let state = app_state(ctx)?;
         let after = photos(ctx, "photos", input.photos)?;
-        let t = handling::resolve(state, actor(ctx)?, &input.number, &input.note, after).await?;
+        let t = handling::resolve(
+            state,
+            actor(ctx)?,
+            &Target::at_version(input.number.clone(), input.expected_version),
+            &input.note,
+            after,
+        )
+        .await?;
         Ok(ResolveTicketPayload { ticket: t.into() })
     }
 
@@ -364,7 +410,7 @@ impl TicketMutation {
         let t = handling::verify(
             state,
             actor(ctx)?,
-            &input.number,
+            &Target::at_version(input.number.clone(), input.expected_version),
             input.passed,
             input.note.as_deref(),
             shots,
@@ -379,8 +425,13 @@ impl TicketMutation {
         ctx: &Context<'_>,
         input: RejectTicketInput,
     ) -> ApiResult<RejectTicketPayload> {
-        let t =
-            handling::reject(app_state(ctx)?, actor(ctx)?, &input.number, &input.reason).await?;
+        let t = handling::reject(
+            app_state(ctx)?,
+            actor(ctx)?,
+            &Target::at_version(input.number.clone(), input.expected_version),
+            &input.reason,
+        )
+        .await?;
         Ok(RejectTicketPayload { ticket: t.into() })
     }
 
@@ -393,7 +444,7 @@ impl TicketMutation {
         let t = handling::mark_duplicate(
             app_state(ctx)?,
             actor(ctx)?,
-            &input.number,
+            &Target::at_version(input.number.clone(), input.expected_version),
             &input.original_number,
             input.note.as_deref(),
         )
@@ -407,8 +458,13 @@ impl TicketMutation {
         ctx: &Context<'_>,
         input: SuspendTicketInput,
     ) -> ApiResult<SuspendTicketPayload> {
-        let t =
-            oversight::suspend(app_state(ctx)?, actor(ctx)?, &input.number, &input.reason).await?;
+        let t = oversight::suspend(
+            app_state(ctx)?,
+            actor(ctx)?,
+            &Target::at_version(input.number.clone(), input.expected_version),
+            &input.reason,
+        )
+        .await?;
         Ok(SuspendTicketPayload { ticket: t.into() })
     }
 
@@ -421,7 +477,7 @@ impl TicketMutation {
         let t = oversight::resume(
             app_state(ctx)?,
             actor(ctx)?,
-            &input.number,
+            &Target::at_version(input.number.clone(), input.expected_version),
             input.note.as_deref(),
         )
         .await?;
@@ -434,8 +490,13 @@ impl TicketMutation {
         ctx: &Context<'_>,
         input: ReopenTicketInput,
     ) -> ApiResult<ReopenTicketPayload> {
-        let t =
-            oversight::reopen(app_state(ctx)?, actor(ctx)?, &input.number, &input.reason).await?;
+        let t = oversight::reopen(
+            app_state(ctx)?,
+            actor(ctx)?,
+            &Target::at_version(input.number.clone(), input.expected_version),
+            &input.reason,
+        )
+        .await?;
         Ok(ReopenTicketPayload { ticket: t.into() })
     }
 
@@ -445,8 +506,13 @@ impl TicketMutation {
         ctx: &Context<'_>,
         input: SuperviseTicketInput,
     ) -> ApiResult<SuperviseTicketPayload> {
-        let t =
-            oversight::supervise(app_state(ctx)?, actor(ctx)?, &input.number, &input.note).await?;
+        let t = oversight::supervise(
+            app_state(ctx)?,
+            actor(ctx)?,
+            &Target::at_version(input.number.clone(), input.expected_version),
+            &input.note,
+        )
+        .await?;
         Ok(SuperviseTicketPayload { ticket: t.into() })
     }
 
@@ -459,7 +525,7 @@ impl TicketMutation {
         let t = oversight::feedback(
             app_state(ctx)?,
             actor(ctx)?,
-            &input.number,
+            &Target::at_version(input.number.clone(), input.expected_version),
             input.score,
             input.comment.as_deref(),
         )

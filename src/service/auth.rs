@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::domain::role::Role;
@@ -85,7 +83,7 @@ pub async fn login(
         return Err(unauthenticated());
     };
     let token = new_token();
-    let txn = state.db.begin().await?;
+    let txn = super::tx::begin_write(&state.db).await?;
     login_throttle::Entity::delete_by_id(email)
         .exec(&txn)
         .await?;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::domain::role::Role;
@@ -122,7 +122,7 @@ pub async fn create_user(
     input: NewUser,
 ) -> ServiceResult<app_user::Model> {
     actor.require_any(&[Role::Admin])?;
-    let txn = state.db.begin().await?;
+    let txn = super::tx::begin_write(&state.db).await?;
     let user = insert_user(state, &txn, &actor, input).await?;
     txn.commit().await?;
     Ok(user)
@@ -189,7 +189,7 @@ pub async fn update_user(
     input: UserUpdate,
 ) -> ServiceResult<app_user::Model> {
     actor.require_any(&[Role::Admin])?;
-    let txn = state.db.begin().await?;
+    let txn = super::tx::begin_write(&state.db).await?;
     let user = app_user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -284,7 +284,7 @@ pub async fn import_users_csv(
             problems,
         });
     }
-    let txn = state.db.begin().await?;
+    let txn = super::tx::begin_write(&state.db).await?;
     let mut summary = UserImportSummary::default();
     for (line, mut user) in parsed {
         user.password = initial_password.map(str::to_string);

@@ -28,6 +28,7 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub db: DatabaseConnection,
     pub database_url: String,
+    admin_cache: tokio::sync::Mutex<Option<String>>,
 }
 
 /// Monday 2026-11-30 09:00 in Shanghai: inside working hours.
@@ -122,6 +123,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         db,
         database_url,
+        admin_cache: tokio::sync::Mutex::new(None),
     }
 }
 
@@ -203,6 +205,17 @@ impl TestApp {
 
     pub async fn admin(&self) -> String {
         self.login_as(Role::Admin, &[]).await
+    }
+
+    /// A token for one shared admin, created on first use.
+    pub async fn admin_token(&self) -> String {
+        let mut cached = self.admin_cache.lock().await;
+        if let Some(token) = cached.as_ref() {
+            return token.clone();
+        }
+        let token = self.admin().await;
+        *cached = Some(token.clone());
+        token
     }
 
     /// Creates the test town's people (no roles beyond what the import grants) and imports it.

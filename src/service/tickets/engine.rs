@@ -57,6 +57,40 @@ pub fn status_of(t: &ticket::Model) -> ServiceResult<Status> {
     })
 }
 
+/// Which ticket an action is for, and optionally the version the caller last saw: when given
+/// and the ticket has moved on since, the action fails with CONFLICT instead of applying to a
+/// state the caller never saw.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub number: String,
+    pub expected_version: Option<i32>,
+}
+
+impl Target {
+    pub fn new(number: impl Into<String>) -> Self {
+        Self {
+            number: number.into(),
+            expected_version: None,
+        }
+    }
+
+    pub fn at_version(number: impl Into<String>, version: Option<i32>) -> Self {
+        Self {
+            number: number.into(),
+            expected_version: version,
+        }
+    }
+
+    /// Loads the ticket, checking the expected version.
+    pub async fn load(&self, db: &impl ConnectionTrait) -> ServiceResult<ticket::Model> {
+        let t = load(db, &self.number).await?;
+        match self.expected_version {
+            Some(v) if v != t.version => Err(conflict(&t.number)),
+            _ => Ok(t),
+        }
+    }
+}
+
 /// The ticket with this number, or NOT_FOUND.
 pub async fn load(db: &impl ConnectionTrait, number: &str) -> ServiceResult<ticket::Model> {
     ticket::Entity::find()

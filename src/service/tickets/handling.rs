@@ -13,7 +13,9 @@ use crate::service::{tx, validate};
 use crate::state::AppState;
 
 use super::deadline;
-use super::engine::{self, EventRecord, apply_in, authorize, change, commit, load, status_of};
+use super::engine::{
+    self, EventRecord, Target, apply_in, authorize, change, commit, load, status_of,
+};
 
 async fn category_of(state: &AppState, t: &ticket::Model) -> ServiceResult<category::Model> {
     category::Entity::find_by_id(t.category_code.clone())
@@ -57,11 +59,11 @@ async fn assignable(state: &AppState, user_id: i64) -> ServiceResult<app_user::M
 pub async fn dispatch(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     assignee: Option<i64>,
     text: Option<&str>,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Dispatch).await?;
     let note = note("note", text, false)?;
     let target = assignee.or(t.routed_handler_id).ok_or_else(|| {
@@ -95,9 +97,9 @@ pub async fn dispatch(
 pub async fn accept(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Accept).await?;
     let now = state.clock.now();
     let mut a = change(&t, to, now);
@@ -120,10 +122,10 @@ pub async fn accept(
 pub async fn return_ticket(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     reason: &str,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Return).await?;
     let reason = note("reason", Some(reason), true)?;
     let mut a = change(&t, to, state.clock.now());
@@ -142,11 +144,11 @@ pub async fn return_ticket(
 pub async fn resolve(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     text: &str,
     photos: Vec<NewPhoto>,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Resolve).await?;
     let note = note("note", Some(text), true)?;
     if photos.is_empty() {
@@ -213,12 +215,12 @@ async fn last_event_id(
 pub async fn verify(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     passed: bool,
     text: Option<&str>,
     photos: Vec<NewPhoto>,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let action = if passed {
         Action::VerifyPassed
     } else {
@@ -263,10 +265,10 @@ pub async fn verify(
 pub async fn reject(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     reason: &str,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Reject).await?;
     let reason = note("reason", Some(reason), true)?;
     let mut a = change(&t, to, state.clock.now());
@@ -286,11 +288,11 @@ pub async fn reject(
 pub async fn mark_duplicate(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     original_number: &str,
     text: Option<&str>,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::MarkDuplicate).await?;
     let original = load(&state.db, original_number)
         .await

@@ -11,7 +11,7 @@ use crate::service::{tx, validate};
 use crate::state::AppState;
 
 use super::deadline;
-use super::engine::{self, EventRecord, apply_in, authorize, change, commit, load, status_of};
+use super::engine::{self, EventRecord, Target, apply_in, authorize, change, commit, status_of};
 
 /// Longest extension one request may ask for.
 pub const MAX_EXTENSION_MINUTES: i32 = 30 * 24 * 60;
@@ -43,11 +43,11 @@ pub async fn pending_extension(
 pub async fn request_extension(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     minutes: i32,
     reason: &str,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::RequestExtension).await?;
     if !(1..=MAX_EXTENSION_MINUTES).contains(&minutes) {
         return Err(ServiceError::invalid(
@@ -94,11 +94,11 @@ pub async fn request_extension(
 pub async fn decide_extension(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     approved: bool,
     text: Option<&str>,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::DecideExtension).await?;
     let request = pending_extension(state, t.id)
         .await?
@@ -135,10 +135,10 @@ pub async fn decide_extension(
 pub async fn suspend(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     reason: &str,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Suspend).await?;
     let reason = required("reason", reason)?;
     let now = state.clock.now();
@@ -158,10 +158,10 @@ pub async fn suspend(
 pub async fn resume(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     text: Option<&str>,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Resume).await?;
     let note = text
         .map(|n| validate::optional_text("note", n, 2000))
@@ -186,10 +186,10 @@ pub async fn resume(
 pub async fn reopen(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     reason: &str,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Reopen).await?;
     let reason = required("reason", reason)?;
     let mut a = change(&t, to, state.clock.now());
@@ -208,10 +208,10 @@ pub async fn reopen(
 pub async fn supervise(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     text: &str,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Supervise).await?;
     let note = required("note", text)?;
     let mut a = change(&t, to, state.clock.now());
@@ -226,11 +226,11 @@ pub async fn supervise(
 pub async fn feedback(
     state: &AppState,
     actor: Actor<'_>,
-    number: &str,
+    target: &Target,
     score: i32,
     comment: Option<&str>,
 ) -> ServiceResult<ticket::Model> {
-    let t = load(&state.db, number).await?;
+    let t = target.load(&state.db).await?;
     let to = authorize(state, &actor, &t, Action::Feedback).await?;
     if !(1..=5).contains(&score) {
         return Err(ServiceError::invalid("score", "must be between 1 and 5"));
