@@ -1,5 +1,6 @@
 //! `serve --demo`: a realistic demo town on an empty database.
 
+pub mod tickets;
 pub mod town;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -11,6 +12,9 @@ use crate::service::{Actor, ServiceError, places};
 use crate::state::AppState;
 
 use town::{DEMO_PASSWORD, demo_town};
+
+/// How many tickets the demo town starts with.
+pub const DEMO_TICKETS: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -57,6 +61,7 @@ pub async fn seed(state: &AppState) -> Result<(), DemoError> {
         )
         .await?;
     }
+    tickets::seed(state, DEMO_TICKETS).await?;
     print_logins(&town.users);
     Ok(())
 }
