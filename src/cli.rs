@@ -72,6 +72,14 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Add holidays and make-up working days to a calendar: one `YYYY-MM-DD HOLIDAY|WORKDAY` per line.
+    ImportCalendar {
+        /// The date list.
+        file: PathBuf,
+        /// Which calendar (default CN).
+        #[arg(long, default_value = "CN")]
+        calendar: String,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -195,6 +203,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 "imported {} created, {} updated",
                 summary.created, summary.updated
             );
+        }
+        Command::ImportCalendar { file, calendar } => {
+            let state = one_shot(&cli).await?;
+            let text = read(file)?;
+            let n = crate::service::calendars::import_dates(&state, Actor::System, calendar, &text)
+                .await?;
+            println!("imported {n} dates into calendar {calendar}");
         }
         Command::User(UserCommand::Create {
             email,

@@ -21,7 +21,23 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub evidence: EvidenceSettings,
+    pub workers: WorkerSettings,
     pub demo: bool,
+}
+
+/// Background workers.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// How often the SLA sweeper looks for due checkpoints; 0 turns it off.
+    pub sla_sweep_interval_ms: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            sla_sweep_interval_ms: 2_000,
+        }
+    }
 }
 
 /// Where evidence photos live and how large they may be.
@@ -125,6 +141,7 @@ impl Default for Settings {
             },
             auth: AuthSettings::default(),
             evidence: EvidenceSettings::default(),
+            workers: WorkerSettings::default(),
             demo: false,
         }
     }
@@ -148,6 +165,7 @@ pub struct FileSettings {
     pub login_max_failures: Option<i32>,
     pub evidence_dir: Option<PathBuf>,
     pub evidence_max_bytes: Option<usize>,
+    pub sla_sweep_interval_ms: Option<u64>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two, flags first).
@@ -221,6 +239,9 @@ impl Settings {
         }
         if let Some(v) = file.evidence_dir {
             s.evidence.dir = v;
+        }
+        if let Some(v) = file.sla_sweep_interval_ms {
+            s.workers.sla_sweep_interval_ms = v;
         }
         if let Some(v) = file.evidence_max_bytes {
             s.evidence.max_bytes = v;

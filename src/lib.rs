@@ -17,5 +17,6 @@ pub mod service;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod workers;
 
 pub use startup::Application;

@@ -7,8 +7,8 @@ use tokio::net::TcpListener;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
-use crate::domain::working_time::WorkingCalendar;
 use crate::http::{self, HttpState};
+use crate::service::calendars::CalendarStore;
 use crate::service::routing::RoutingHandle;
 use crate::state::AppState;
 
@@ -86,15 +86,24 @@ impl Application {
         signal: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let schema = crate::graphql::schema_builder().finish();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let workers = crate::workers::start(&self.state, stop_rx);
         let router = http::router(HttpState {
             app: self.state,
             schema,
         });
         tracing::info!(address = %self.address, "gridloop listening");
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(signal)
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                signal.await;
+                let _ = stop_tx.send(true);
+            })
             .await
-            .map_err(StartupError::Serve)
+            .map_err(StartupError::Serve);
+        for w in workers {
+            let _ = w.await;
+        }
+        served
     }
 }
 
@@ -110,10 +119,13 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<AppState,
         clock,
         settings: Arc::new(settings),
         routing: RoutingHandle::default(),
-        calendar: Arc::new(
-            WorkingCalendar::china_2026().map_err(|e| StartupError::Routing(e.to_string()))?,
-        ),
+        calendars: CalendarStore::default(),
     };
+    state
+        .calendars
+        .reload(&state.db)
+        .await
+        .map_err(|e| StartupError::Routing(format!("calendars: {e}")))?;
     state
         .routing
         .rebuild(&state.db)

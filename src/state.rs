@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::QueryCounter;
-use crate::domain::working_time::WorkingCalendar;
+use crate::service::calendars::CalendarStore;
 use crate::service::routing::RoutingHandle;
 
 /// Cheap to clone: everything inside is shared.
@@ -18,8 +18,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The in-memory routing index, rebuilt after every import.
     pub routing: RoutingHandle,
-    /// The working-time calendar that WORKING categories count in.
-    pub calendar: Arc<WorkingCalendar>,
+    /// Working-time calendars by code, for deadline arithmetic.
+    pub calendars: CalendarStore,
     /// Statements sent to the database since start.
     pub queries: QueryCounter,
 }

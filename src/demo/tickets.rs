@@ -226,7 +226,7 @@ async fn walk(
     if roll < 42 || !step(clock, 30 + rng.below(180)) {
         return Ok(());
     }
-    if roll % 9 == 0 {
+    if roll.is_multiple_of(9) {
         handling::verify(
             state,
             Actor::User(&worker),
@@ -252,7 +252,7 @@ async fn walk(
         }
     }
     handling::verify(state, Actor::User(&worker), &target, true, None, Vec::new()).await?;
-    if roll % 3 == 0 && step(clock, 24 * 60) {
+    if roll.is_multiple_of(3) && step(clock, 24 * 60) {
         let score = 2 + (rng.below(4) as i32);
         oversight::feedback(
             state,

@@ -8,4 +8,5 @@ pub mod numbering;
 pub mod places;
 pub mod role;
 pub mod routing;
+pub mod sla;
 pub mod working_time;

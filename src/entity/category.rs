@@ -23,6 +23,8 @@ pub struct Model {
     pub duplicate_window_minutes: i32,
     pub auto_dispatch: bool,
     pub active: bool,
+    /// The working-time calendar WORKING limits count in.
+    pub calendar_code: String,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

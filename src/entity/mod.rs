@@ -2,6 +2,8 @@
 
 pub mod app_user;
 pub mod auth_token;
+pub mod calendar;
+pub mod calendar_date;
 pub mod category;
 pub mod evidence;
 pub mod extension_request;

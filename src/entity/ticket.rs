@@ -68,6 +68,8 @@ pub struct Model {
     /// Optimistic lock; equals the number of events.
     pub version: i32,
     pub updated_at: DateTimeUtc,
+    /// Start of the current dispatch clock (report, or the last return).
+    pub awaiting_dispatch_since: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

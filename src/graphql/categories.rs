@@ -28,6 +28,8 @@ pub struct UpsertCategoryInput {
     pub auto_dispatch: bool,
     #[graphql(default = true)]
     pub active: bool,
+    /// The working-time calendar (default CN).
+    pub calendar_code: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -83,6 +85,7 @@ impl CategoriesMutation {
                 duplicate_window_minutes: input.duplicate_window_minutes,
                 auto_dispatch: input.auto_dispatch,
                 active: input.active,
+                calendar_code: input.calendar_code,
             },
         )
         .await?;

@@ -1,6 +1,7 @@
 //! The GraphQL API: thin resolvers that parse input, call a service and map the result.
 
 mod auth;
+mod calendars;
 mod categories;
 pub mod codes;
 pub mod context;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     places::PlacesQuery,
     node::NodeQuery,
     tickets::TicketsQuery,
+    calendars::CalendarsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct MutationRoot(
     categories::CategoriesMutation,
     places::PlacesMutation,
     ticket_actions::TicketMutation,
+    calendars::CalendarsMutation,
 );
 
 pub type GridloopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

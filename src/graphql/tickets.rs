@@ -10,23 +10,7 @@ use crate::service::tickets::queries::{self, SlaFilter, TicketFilter, TicketOrde
 use super::context::{actor, app_state, viewer};
 use super::error::ApiResult;
 use super::ids;
-use super::types::ticket::{Ticket, TicketSource, TicketStatus};
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum SlaState {
-    /// Under 80 % of the limit used.
-    OnTrack,
-    /// 80–100 % used.
-    AtRisk,
-    /// Past the deadline.
-    Overdue,
-    /// Suspended: the clock is stopped.
-    Paused,
-    /// Finished on time.
-    Met,
-    /// Finished late.
-    Breached,
-}
+use super::types::ticket::{SlaLight, Ticket, TicketSource, TicketStatus};
 
 #[derive(InputObject)]
 pub struct NearInput {
@@ -44,7 +28,7 @@ pub struct TicketFilterInput {
     pub assignee_id: Option<async_graphql::ID>,
     pub reporter_id: Option<async_graphql::ID>,
     pub source: Option<Vec<TicketSource>>,
-    pub sla_state: Option<SlaState>,
+    pub sla_state: Option<SlaLight>,
     pub reported_from: Option<DateTime<Utc>>,
     pub reported_to: Option<DateTime<Utc>>,
     pub near: Option<NearInput>,
@@ -94,12 +78,12 @@ fn to_filter(f: TicketFilterInput) -> ApiResult<TicketFilter> {
             .map(Source::from)
             .collect(),
         sla: f.sla_state.map(|s| match s {
-            SlaState::OnTrack => SlaFilter::OnTrack,
-            SlaState::AtRisk => SlaFilter::AtRisk,
-            SlaState::Overdue => SlaFilter::Overdue,
-            SlaState::Paused => SlaFilter::Paused,
-            SlaState::Met => SlaFilter::Met,
-            SlaState::Breached => SlaFilter::Breached,
+            SlaLight::OnTrack => SlaFilter::OnTrack,
+            SlaLight::AtRisk => SlaFilter::AtRisk,
+            SlaLight::Overdue => SlaFilter::Overdue,
+            SlaLight::Paused => SlaFilter::Paused,
+            SlaLight::Met => SlaFilter::Met,
+            SlaLight::Breached => SlaFilter::Breached,
         }),
         reported_from: f.reported_from,
         reported_to: f.reported_to,

@@ -28,6 +28,8 @@ pub struct CategoryInput {
     pub duplicate_window_minutes: i32,
     pub auto_dispatch: bool,
     pub active: bool,
+    /// The working-time calendar; default CN.
+    pub calendar_code: Option<String>,
 }
 
 /// Codes are 大类 2 digits + 小类 2 digits.
@@ -117,7 +119,14 @@ pub async fn upsert(
         )?,
         auto_dispatch: input.auto_dispatch,
         active: input.active,
+        calendar_code: input
+            .calendar_code
+            .clone()
+            .unwrap_or_else(|| super::calendars::DEFAULT_CALENDAR.into()),
     };
+    if !super::calendars::exists(&state.db, &model.calendar_code).await? {
+        return Err(ServiceError::invalid("calendarCode", "unknown calendar"));
+    }
     let exists = category::Entity::find_by_id(code)
         .one(&state.db)
         .await?

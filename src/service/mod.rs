@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod auth;
+pub mod calendars;
 pub mod categories;
 pub mod csv;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod evidence;
 pub mod password;
 pub mod places;
 pub mod routing;
+pub mod sla;
 pub mod tickets;
 pub mod tx;
 pub mod users;

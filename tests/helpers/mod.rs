@@ -29,6 +29,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub database_url: String,
     admin_cache: tokio::sync::Mutex<Option<String>>,
+    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
 }
 
 /// Monday 2026-11-30 09:00 in Shanghai: inside working hours.
@@ -104,18 +105,30 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app after letting the test adjust its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    init_logs();
     let database_url = fresh_database_url().await;
+    spawn_app_on(&database_url, ManualClock::new(default_start()), adjust).await
+}
+
+/// Starts (another) app on an existing database with a given clock: restarts and second instances.
+pub async fn spawn_app_on(
+    database_url: &str,
+    clock: ManualClock,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    init_logs();
+    let database_url = database_url.to_string();
     let mut settings = test_settings(&database_url);
     adjust(&mut settings);
-    let clock = ManualClock::new(default_start());
     let app = Application::build_with_clock(settings, Arc::new(clock.clone()))
         .await
         .expect("build application");
     let address = format!("http://{}", app.address());
     let state = app.state().clone();
     let db = state.db.clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
     TestApp {
         state,
         address,
@@ -124,10 +137,21 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         db,
         database_url,
         admin_cache: tokio::sync::Mutex::new(None),
+        stop: std::sync::Mutex::new(Some(stop)),
     }
 }
 
 impl TestApp {
+    /// Shuts the server and its workers down (graceful), as a restart would.
+    pub async fn stop(&self) {
+        let sender = self.stop.lock().ok().and_then(|mut s| s.take());
+        if let Some(sender) = sender {
+            let _ = sender.send(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        self.db.clone().close().await.ok();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -24,6 +24,7 @@ pub struct Category {
     pub duplicate_window_minutes: i32,
     pub auto_dispatch: bool,
     pub active: bool,
+    pub calendar_code: String,
 }
 
 impl From<category::Model> for Category {
@@ -43,6 +44,7 @@ impl From<category::Model> for Category {
             duplicate_window_minutes: m.duplicate_window_minutes,
             auto_dispatch: m.auto_dispatch,
             active: m.active,
+            calendar_code: m.calendar_code,
         }
     }
 }

@@ -6,11 +6,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::domain::lifecycle::{Source, Status};
+use crate::domain::sla::{SlaClock, SlaState};
 use crate::entity::{evidence, feedback, ticket, ticket_event};
 use crate::graphql::context::app_state;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids;
 use crate::graphql::loaders::{load_failed, loaders};
+use crate::service::sla;
 use crate::service::tickets::{oversight, queries};
 
 use super::jurisdiction::Jurisdiction;
@@ -268,6 +270,36 @@ impl Ticket {
             .collect())
     }
 
+    /// The SLA traffic light at this moment.
+    async fn sla(&self, ctx: &Context<'_>) -> ApiResult<Sla> {
+        let state = app_state(ctx)?;
+        let category = loaders(ctx)?
+            .categories
+            .load_one(self.row.category_code.clone())
+            .await
+            .map_err(load_failed)?
+            .ok_or_else(|| ApiError::internal_msg("ticket category missing"))?;
+        let v = sla::view(state, &category, &self.row, state.clock.now());
+        Ok(Sla {
+            state: match v.state {
+                SlaState::OnTrack => SlaLight::OnTrack,
+                SlaState::AtRisk => SlaLight::AtRisk,
+                SlaState::Overdue => SlaLight::Overdue,
+                SlaState::Met => SlaLight::Met,
+                SlaState::Breached => SlaLight::Breached,
+                SlaState::Paused => SlaLight::Paused,
+            },
+            clock: match v.clock {
+                SlaClock::Dispatch => SlaClockKind::Dispatch,
+                SlaClock::Handle => SlaClockKind::Handle,
+                SlaClock::Verify => SlaClockKind::Verify,
+            },
+            elapsed_ratio: v.elapsed_ratio.filter(|r| r.is_finite()),
+            remaining_minutes: v.remaining_minutes,
+            due_at: v.due_at,
+        })
+    }
+
     /// The extension request awaiting a decision, if any.
     async fn pending_extension(&self, ctx: &Context<'_>) -> ApiResult<Option<ExtensionRequest>> {
         let state = app_state(ctx)?;
@@ -362,6 +394,38 @@ impl From<evidence::Model> for Evidence {
             uploader_id: ids::encode("User", e.uploader_id),
         }
     }
+}
+
+/// Where a ticket stands against its deadline.
+#[derive(SimpleObject, Clone)]
+pub struct Sla {
+    pub state: SlaLight,
+    /// Which clock is running: DISPATCH (waiting for dispatch), HANDLE (decides 按期) or VERIFY.
+    pub clock: SlaClockKind,
+    /// Share of the limit used; 1.0 = due now, above 1 = overdue.
+    pub elapsed_ratio: Option<f64>,
+    /// Time left in the category's calendar; negative when overdue.
+    pub remaining_minutes: Option<i64>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "SlaState")]
+pub enum SlaLight {
+    OnTrack,
+    AtRisk,
+    Overdue,
+    Met,
+    Breached,
+    Paused,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "SlaClock")]
+pub enum SlaClockKind {
+    Dispatch,
+    Handle,
+    Verify,
 }
 
 #[derive(SimpleObject, Clone)]

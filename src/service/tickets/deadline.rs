@@ -1,19 +1,35 @@
 //! Deadlines in the category's calendar (working or natural time).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::working_time::{CalendarKind, TimeBasis};
+use crate::domain::working_time::{CalendarKind, TimeBasis, WorkingCalendar};
 use crate::entity::category;
 use crate::state::AppState;
 
 /// The clock a category's limits are counted in.
-pub fn basis<'a>(state: &'a AppState, category: &category::Model) -> TimeBasis<'a> {
-    let kind = if category.calendar_kind == "NATURAL" {
-        CalendarKind::Natural
-    } else {
-        CalendarKind::Working
-    };
-    TimeBasis::new(kind, &state.calendar)
+pub struct CategoryTime {
+    kind: CalendarKind,
+    calendar: Arc<WorkingCalendar>,
+}
+
+impl CategoryTime {
+    pub fn of(state: &AppState, category: &category::Model) -> Self {
+        let kind = if category.calendar_kind == "NATURAL" {
+            CalendarKind::Natural
+        } else {
+            CalendarKind::Working
+        };
+        Self {
+            kind,
+            calendar: state.calendars.get(&category.calendar_code),
+        }
+    }
+
+    pub fn basis(&self) -> TimeBasis<'_> {
+        TimeBasis::new(self.kind, &self.calendar)
+    }
 }
 
 /// `from` plus `minutes` of the category's time.
@@ -23,7 +39,9 @@ pub fn after(
     from: DateTime<Utc>,
     minutes: i64,
 ) -> DateTime<Utc> {
-    basis(state, category).add(from, Duration::minutes(minutes))
+    CategoryTime::of(state, category)
+        .basis()
+        .add(from, Duration::minutes(minutes))
 }
 
 /// The category's time between two instants, in whole minutes.
@@ -33,5 +51,8 @@ pub fn minutes_between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> i64 {
-    basis(state, category).elapsed(from, to).num_minutes()
+    CategoryTime::of(state, category)
+        .basis()
+        .elapsed(from, to)
+        .num_minutes()
 }

@@ -206,6 +206,7 @@ pub fn change(t: &ticket::Model, to: Status, now: DateTime<Utc>) -> ticket::Acti
 /// Applies `active` only if nobody changed the ticket since `before` was read (else CONFLICT),
 /// then appends `events` with gap-free sequence numbers. Runs inside `txn`.
 pub async fn apply_in(
+    state: &AppState,
     txn: &DatabaseTransaction,
     before: &ticket::Model,
     mut active: ticket::ActiveModel,
@@ -225,7 +226,7 @@ pub async fn apply_in(
             other => ServiceError::Database(other),
         })?;
     append_events(txn, before.id, before.version, events, actor_id, now).await?;
-    Ok(updated)
+    crate::service::sla::refresh_checkpoint(state, txn, updated).await
 }
 
 pub fn conflict(number: &str) -> ServiceError {
@@ -274,7 +275,7 @@ pub async fn commit(
 ) -> ServiceResult<ticket::Model> {
     let now = state.clock.now();
     let txn = tx::begin_write(&state.db).await?;
-    let after = apply_in(&txn, before, active, &events, actor.user_id(), now).await?;
+    let after = apply_in(state, &txn, before, active, &events, actor.user_id(), now).await?;
     finish(txn, after).await
 }
 

@@ -129,11 +129,20 @@ pub async fn return_ticket(
     let to = authorize(state, &actor, &t, Action::Return).await?;
     let reason = note("reason", Some(reason), true)?;
     let mut a = change(&t, to, state.clock.now());
+    let category = category_of(state, &t).await?;
+    let now = state.clock.now();
     a.assignee_id = Set(None);
     a.due_at = Set(None);
     a.accepted_at = Set(None);
     a.return_count = Set(t.return_count + 1);
     a.sla_stage = Set(0);
+    a.awaiting_dispatch_since = Set(Some(now));
+    a.dispatch_due_at = Set(Some(deadline::after(
+        state,
+        &category,
+        now,
+        i64::from(category.dispatch_limit_minutes),
+    )));
     let event = EventRecord::new(Action::Return, Some(status_of(&t)?), Some(to))
         .note(reason)
         .data(json!({"returnedBy": t.assignee_id}));
@@ -185,6 +194,7 @@ pub async fn resolve(
     let actor_id = actor.user_id().unwrap_or(t.reporter_id);
     let txn = tx::begin_write(&state.db).await?;
     let after = apply_in(
+        state,
         &txn,
         &t,
         a,
@@ -239,6 +249,7 @@ pub async fn verify(
     let event = EventRecord::new(action, Some(status_of(&t)?), Some(to)).note(note);
     let txn = tx::begin_write(&state.db).await?;
     let after = apply_in(
+        state,
         &txn,
         &t,
         a,

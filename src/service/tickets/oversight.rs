@@ -68,6 +68,7 @@ pub async fn request_extension(
         .data(json!({"minutes": minutes}));
     let txn = tx::begin_write(&state.db).await?;
     let after = apply_in(
+        state,
         &txn,
         &t,
         change(&t, to, now),
@@ -115,13 +116,12 @@ pub async fn decide_extension(
             .map(|d| deadline::after(state, &category, d, i64::from(request.minutes)));
         a.due_at = Set(due);
         a.extension_count = Set(t.extension_count + 1);
-        a.sla_stage = Set(0);
     }
     let event = EventRecord::new(Action::DecideExtension, Some(status_of(&t)?), Some(to))
         .note(note.clone())
         .data(json!({"approved": approved, "minutes": request.minutes}));
     let txn = tx::begin_write(&state.db).await?;
-    let after = apply_in(&txn, &t, a, &[event], actor.user_id(), now).await?;
+    let after = apply_in(state, &txn, &t, a, &[event], actor.user_id(), now).await?;
     let mut decided: extension_request::ActiveModel = request.into();
     decided.status = Set(if approved { "APPROVED" } else { "REJECTED" }.into());
     decided.decided_by = Set(actor.user_id());
@@ -246,7 +246,7 @@ pub async fn feedback(
         .note(comment.clone())
         .data(json!({"score": score}));
     let txn = tx::begin_write(&state.db).await?;
-    let after = apply_in(&txn, &t, a, &[event], actor.user_id(), now).await?;
+    let after = apply_in(state, &txn, &t, a, &[event], actor.user_id(), now).await?;
     feedback::ActiveModel {
         ticket_id: Set(t.id),
         score: Set(score),

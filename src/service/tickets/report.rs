@@ -260,7 +260,11 @@ async fn create(
         Status::Reported
     };
     let txn = tx::begin_write(&state.db).await?;
-    let number = next_number(&txn, &day_key(now, state.calendar.timezone)).await?;
+    let number = next_number(
+        &txn,
+        &day_key(now, state.calendars.get(&category.calendar_code).timezone),
+    )
+    .await?;
     let dispatched = auto_dispatch.then_some(now);
     let done = new.handled_on_site.then_some(now);
     let row = ticket::ActiveModel {
@@ -310,6 +314,7 @@ async fn create(
             )
         })),
         handled_on_site: Set(new.handled_on_site),
+        awaiting_dispatch_since: Set((!new.handled_on_site && !auto_dispatch).then_some(now)),
         version: Set(events.len() as i32),
         updated_at: Set(now),
         ..Default::default()
@@ -317,6 +322,7 @@ async fn create(
     .insert(&txn)
     .await?;
     let recorded = append_events(&txn, row.id, 0, &events, Some(viewer.user_id), now).await?;
+    let row = crate::service::sla::refresh_checkpoint(state, &txn, row).await?;
     let first_event = recorded.first().map(|e| e.id);
     evidence::attach(
         &txn,

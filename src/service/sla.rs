@@ -1,0 +1,203 @@
+//! The SLA clock at work: each ticket's next checkpoint, its traffic light, and the sweeper pass
+//! that fires warnings, overdue notices and escalations exactly once per ticket and level.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use crate::domain::lifecycle::Status;
+use crate::domain::sla::{self, SlaFacts, SlaView};
+use crate::entity::{category, ticket};
+use crate::state::AppState;
+
+use super::error::{ServiceError, ServiceResult};
+use super::tickets::deadline::CategoryTime;
+use super::tickets::engine::{EventRecord, append_events};
+use super::tx;
+
+/// How many due tickets one transaction of a sweeper pass takes on.
+pub const SWEEP_BATCH: u64 = 500;
+
+/// When the sweeper must next look at this ticket: the next stage of its handle clock.
+pub fn next_checkpoint(
+    state: &AppState,
+    category: &category::Model,
+    t: &ticket::Model,
+) -> Option<DateTime<Utc>> {
+    let status = Status::parse(&t.status)?;
+    if !status.handle_clock_runs() {
+        return None;
+    }
+    let (start, due) = (t.dispatched_at?, t.due_at?);
+    let time = CategoryTime::of(state, category);
+    Some(sla::checkpoint(
+        t.sla_stage,
+        time.basis(),
+        start,
+        due,
+        i64::from(category.handle_limit_minutes),
+    ))
+}
+
+/// Keeps `sla_next_at` in step with the ticket after any change (same transaction).
+pub async fn refresh_checkpoint(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    t: ticket::Model,
+) -> ServiceResult<ticket::Model> {
+    let category = category_of(db, &t).await?;
+    let next = next_checkpoint(state, &category, &t);
+    if next == t.sla_next_at {
+        return Ok(t);
+    }
+    ticket::Entity::update_many()
+        .col_expr(ticket::Column::SlaNextAt, Expr::value(next))
+        .filter(ticket::Column::Id.eq(t.id))
+        .exec(db)
+        .await?;
+    Ok(ticket::Model {
+        sla_next_at: next,
+        ..t
+    })
+}
+
+async fn category_of(
+    db: &impl ConnectionTrait,
+    t: &ticket::Model,
+) -> ServiceResult<category::Model> {
+    category::Entity::find_by_id(t.category_code.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::Internal(format!("ticket {} has no category", t.number)))
+}
+
+/// The traffic light shown as `Ticket.sla`.
+pub fn view(
+    state: &AppState,
+    category: &category::Model,
+    t: &ticket::Model,
+    now: DateTime<Utc>,
+) -> SlaView {
+    let status = Status::parse(&t.status).unwrap_or(Status::Reported);
+    let started = match status {
+        Status::Reported | Status::Returned => t.awaiting_dispatch_since.or(Some(t.reported_at)),
+        _ => t.dispatched_at,
+    };
+    let facts = SlaFacts {
+        status,
+        clock_started_at: started,
+        dispatch_due_at: t.dispatch_due_at,
+        due_at: t.due_at,
+        verify_due_at: t.verify_due_at,
+        resolved_at: t.resolved_at,
+        suspended_at: t.suspended_at,
+    };
+    sla::evaluate(facts, CategoryTime::of(state, category).basis(), now)
+}
+
+/// One sweeper pass: fires every checkpoint that is due at the state's clock, including ones
+/// missed while no gridloop was running. Returns how many events were appended.
+pub async fn sweep_once(state: &AppState) -> ServiceResult<usize> {
+    let mut fired = 0;
+    loop {
+        let (count, batch) = sweep_batch(state).await?;
+        fired += count;
+        if batch < SWEEP_BATCH as usize {
+            return Ok(fired);
+        }
+    }
+}
+
+/// Claims up to one batch of due tickets (SKIP LOCKED on PostgreSQL, so several instances share
+/// the work) and fires their checkpoints in one transaction. Returns (events fired, tickets seen).
+async fn sweep_batch(state: &AppState) -> ServiceResult<(usize, usize)> {
+    let now = state.clock.now();
+    let txn = tx::begin_write(&state.db).await?;
+    let mut q = ticket::Entity::find()
+        .filter(ticket::Column::SlaNextAt.lte(now))
+        .order_by_asc(ticket::Column::SlaNextAt)
+        .limit(SWEEP_BATCH);
+    if state.db.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let due = q.all(&txn).await?;
+    let seen = due.len();
+    let mut fired = 0;
+    let mut categories: std::collections::HashMap<String, category::Model> =
+        std::collections::HashMap::new();
+    for t in due {
+        if !categories.contains_key(&t.category_code) {
+            let c = category_of(&txn, &t).await?;
+            categories.insert(c.code.clone(), c);
+        }
+        let Some(category) = categories.get(&t.category_code) else {
+            continue;
+        };
+        fired += fire_due_stages(state, &txn, category, t, now).await?;
+    }
+    txn.commit().await?;
+    Ok((fired, seen))
+}
+
+/// Fires every stage of one ticket whose checkpoint has passed, each exactly once: the update
+/// only applies at the version and stage that were read.
+async fn fire_due_stages(
+    state: &AppState,
+    txn: &impl ConnectionTrait,
+    category: &category::Model,
+    mut t: ticket::Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<usize> {
+    let mut events = Vec::new();
+    let (mut stage, mut level) = (t.sla_stage, t.escalation_level);
+    let status = Status::parse(&t.status);
+    let mut next = next_checkpoint(state, category, &t);
+    while let Some(at) = next.filter(|at| *at <= now) {
+        stage += 1;
+        if stage >= 2 {
+            level += 1;
+        }
+        events.push(
+            EventRecord {
+                kind: sla::stage_event(stage),
+                from: status,
+                to: status,
+                note: None,
+                data: json!({"stage": stage, "escalationLevel": level, "checkpoint": at, "dueAt": t.due_at}),
+            },
+        );
+        t.sla_stage = stage;
+        next = next_checkpoint(state, category, &t);
+    }
+    if events.is_empty() {
+        ticket::Entity::update_many()
+            .col_expr(ticket::Column::SlaNextAt, Expr::value(next))
+            .filter(ticket::Column::Id.eq(t.id))
+            .exec(txn)
+            .await?;
+        return Ok(0);
+    }
+    let read_version = t.version;
+    let result = ticket::Entity::update_many()
+        .col_expr(ticket::Column::SlaStage, Expr::value(stage))
+        .col_expr(ticket::Column::EscalationLevel, Expr::value(level))
+        .col_expr(ticket::Column::SlaNextAt, Expr::value(next))
+        .col_expr(
+            ticket::Column::Version,
+            Expr::value(read_version + events.len() as i32),
+        )
+        .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
+        .filter(ticket::Column::Id.eq(t.id))
+        .filter(ticket::Column::Version.eq(read_version))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        // Someone changed the ticket since it was read; the next pass looks again.
+        return Ok(0);
+    }
+    append_events(txn, t.id, read_version, &events, None, now).await?;
+    Ok(events.len())
+}
