@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod loaders;
 mod node;
+mod notifications;
 mod places;
 mod system;
 mod ticket_actions;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     places::PlacesQuery,
     node::NodeQuery,
     tickets::TicketsQuery,
+    notifications::NotificationsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct MutationRoot(
     categories::CategoriesMutation,
     places::PlacesMutation,
     ticket_actions::TicketMutation,
+    notifications::NotificationsMutation,
 );
 
 pub type GridloopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
