@@ -129,7 +129,7 @@ async fn after_max_attempts_a_row_is_failed_visible_to_admin_and_can_be_retried(
     assert_eq!(rows[0].attempts, 3);
     assert!(rows[0].last_error.as_deref().unwrap_or("").contains("451"));
 
-    let list = "query($s: NotificationStatus) { outbox(status: $s, first: 10) { edges { node { id kind status email attempts lastError messageId ticketNumber subject } } } }";
+    let list = "query($s: NotificationStatus) { outbox(status: $s, first: 10) { edges { node { id kind status email attempts lastError messageId ticketNumber subject recipient { email } } } } }";
     let body = app
         .graphql_as(Some(&admin), list, json!({"s": "FAILED"}))
         .await;
@@ -138,6 +138,7 @@ async fn after_max_attempts_a_row_is_failed_visible_to_admin_and_can_be_retried(
     let node = &edges[0]["node"];
     assert_eq!(node["kind"], "DISPATCHED");
     assert_eq!(node["email"], town::LANE1);
+    assert_eq!(node["recipient"]["email"], town::LANE1);
     assert_eq!(node["ticketNumber"], n.as_str());
     assert_eq!(node["attempts"], 3);
     let body = app
@@ -253,6 +254,7 @@ async fn the_daily_digest_goes_to_each_manager_once_with_yesterdays_counts() {
     assert!(text.contains("昨日结案：1"), "{text}");
     assert!(text.contains("当前超期未结：1"), "{text}");
     assert!(text.contains(&open) && !text.contains(&done), "{text}");
+    assert!(text.contains("0501 无照经营游商"), "{text}");
 
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
     assert_eq!(

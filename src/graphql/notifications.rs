@@ -63,7 +63,7 @@ impl NotificationsQuery {
         conn.edges.extend(
             rows.into_iter()
                 .take(limit as usize)
-                .map(|n| Edge::new(ids::cursor(n.id), Notification::from(n))),
+                .map(|n| Edge::new(ids::cursor(n.0.id), Notification::from(n))),
         );
         Ok(conn)
     }

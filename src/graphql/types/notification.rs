@@ -2,13 +2,14 @@
 
 use async_graphql::{ComplexObject, Context, Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
 
 use crate::domain::notification::{Kind, Status};
-use crate::entity::{notification, ticket};
-use crate::graphql::context::app_state;
-use crate::graphql::error::{ApiError, ApiResult};
+use crate::entity::notification;
+use crate::graphql::error::ApiResult;
 use crate::graphql::ids;
+use crate::graphql::loaders::{load_failed, loaders};
+
+use super::User;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum NotificationStatus {
@@ -83,12 +84,14 @@ pub struct Notification {
     pub message_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The number of the ticket it is about (none for a digest).
+    pub ticket_number: Option<String>,
     #[graphql(skip)]
-    pub ticket_id: Option<i64>,
+    pub recipient_id: i64,
 }
 
-impl From<notification::Model> for Notification {
-    fn from(m: notification::Model) -> Self {
+impl From<(notification::Model, Option<String>)> for Notification {
+    fn from((m, ticket_number): (notification::Model, Option<String>)) -> Self {
         Self {
             id: ids::encode("Notification", m.id),
             kind: Kind::parse(&m.kind).map(NotificationKind::from),
@@ -104,24 +107,22 @@ impl From<notification::Model> for Notification {
             message_id: m.message_id,
             created_at: m.created_at,
             sent_at: m.sent_at,
-            ticket_id: m.ticket_id,
+            ticket_number,
+            recipient_id: m.recipient_id,
         }
     }
 }
 
 #[ComplexObject]
 impl Notification {
-    /// The number of the ticket it is about (none for a digest).
-    async fn ticket_number(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        let Some(id) = self.ticket_id else {
-            return Ok(None);
-        };
-        let state = app_state(ctx)?;
-        Ok(ticket::Entity::find_by_id(id)
-            .one(&state.db)
+    /// Who it is for.
+    async fn recipient(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        Ok(loaders(ctx)?
+            .users
+            .load_one(self.recipient_id)
             .await
-            .map_err(ApiError::internal)?
-            .map(|t| t.number))
+            .map_err(load_failed)?
+            .map(User::from))
     }
 }
 

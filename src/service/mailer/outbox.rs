@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use crate::domain::notification::{Status, backoff, message_id};
@@ -33,6 +33,21 @@ fn due(now: DateTime<Utc>) -> Condition {
         )
 }
 
+/// Due rows, oldest first; on PostgreSQL locked for this transaction, skipping rows another
+/// claimer holds.
+fn candidates(now: DateTime<Utc>, limit: u64, backend: DbBackend) -> Select<notification::Entity> {
+    let q = notification::Entity::find()
+        .filter(due(now))
+        .order_by_asc(notification::Column::NextAttemptAt)
+        .order_by_asc(notification::Column::Id)
+        .limit(limit);
+    if backend == DbBackend::Postgres {
+        q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+    } else {
+        q
+    }
+}
+
 fn no_time() -> Option<DateTime<Utc>> {
     None
 }
@@ -55,15 +70,9 @@ pub async fn claim_due(state: &AppState, limit: u64) -> ServiceResult<Vec<notifi
     let settings = &state.settings.notify;
     let until = now + Duration::seconds(settings.lease_secs);
     let txn = tx::begin_write(&state.db).await?;
-    let mut q = notification::Entity::find()
-        .filter(due(now))
-        .order_by_asc(notification::Column::NextAttemptAt)
-        .order_by_asc(notification::Column::Id)
-        .limit(limit);
-    if state.db.get_database_backend() == DbBackend::Postgres {
-        q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
-    let candidates = q.all(&txn).await?;
+    let candidates = candidates(now, limit, state.db.get_database_backend())
+        .all(&txn)
+        .await?;
     let mut claimed = Vec::with_capacity(candidates.len());
     for row in candidates {
         let id = row
@@ -152,4 +161,27 @@ pub async fn mark_failed(
         .exec(&state.db)
         .await?;
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::QueryTrait;
+
+    #[test]
+    fn postgres_claims_skip_rows_another_process_holds() {
+        let sql = candidates(Utc::now(), 5, DbBackend::Postgres)
+            .build(DbBackend::Postgres)
+            .to_string();
+        assert!(sql.ends_with("FOR UPDATE SKIP LOCKED"), "{sql}");
+        assert!(sql.contains("\"claimed_until\" IS NULL"), "{sql}");
+    }
+
+    #[test]
+    fn sqlite_claims_rely_on_the_conditional_update() {
+        let sql = candidates(Utc::now(), 5, DbBackend::Sqlite)
+            .build(DbBackend::Sqlite)
+            .to_string();
+        assert!(!sql.contains("FOR UPDATE"), "{sql}");
+    }
 }

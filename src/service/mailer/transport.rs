@@ -193,8 +193,9 @@ mod tests {
         assert_eq!(url_user("smtp://mail:25"), None);
     }
 
-    #[test]
-    fn every_documented_url_form_builds() {
+    /// The SMTP pool spawns its reaper task, so building needs a runtime (startup has one).
+    #[tokio::test]
+    async fn every_documented_url_form_builds() {
         let notify = NotifySettings::default();
         for url in [
             "smtp://127.0.0.1:2525",

@@ -1,5 +1,7 @@
 //! Looking into the outbox and retrying (ADMIN); each user's notification opt-outs.
 
+use std::collections::HashMap;
+
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -7,11 +9,14 @@ use sea_orm::{
 
 use crate::domain::notification::{Kind, Status};
 use crate::domain::role::Role;
-use crate::entity::{notification, notification_preference};
+use crate::entity::{notification, notification_preference, ticket};
 use crate::service::actor::Actor;
 use crate::service::error::{ServiceError, ServiceResult};
 use crate::service::viewer::Viewer;
 use crate::state::AppState;
+
+/// An outbox row with the number of the ticket it is about.
+pub type OutboxEntry = (notification::Model, Option<String>);
 
 /// Outbox rows, newest first, optionally of one status; `before_id` pages backwards (ADMIN).
 pub async fn outbox(
@@ -20,7 +25,7 @@ pub async fn outbox(
     status: Option<Status>,
     before_id: Option<i64>,
     limit: u64,
-) -> ServiceResult<Vec<notification::Model>> {
+) -> ServiceResult<Vec<OutboxEntry>> {
     actor.require_any(&[Role::Admin])?;
     let mut q = notification::Entity::find().order_by_desc(notification::Column::Id);
     if let Some(s) = status {
@@ -29,16 +34,34 @@ pub async fn outbox(
     if let Some(id) = before_id {
         q = q.filter(notification::Column::Id.lt(id));
     }
-    Ok(q.limit(limit).all(&state.db).await?)
+    let rows = q.limit(limit).all(&state.db).await?;
+    with_numbers(state, rows).await
+}
+
+/// Adds ticket numbers with one query for the whole page.
+async fn with_numbers(
+    state: &AppState,
+    rows: Vec<notification::Model>,
+) -> ServiceResult<Vec<OutboxEntry>> {
+    let numbers: HashMap<i64, String> = ticket::Entity::find()
+        .filter(ticket::Column::Id.is_in(rows.iter().filter_map(|r| r.ticket_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.number))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let number = r.ticket_id.and_then(|id| numbers.get(&id).cloned());
+            (r, number)
+        })
+        .collect())
 }
 
 /// Puts a FAILED row back in the queue with its attempts reset, due now (ADMIN).
 /// It keeps its id, so the resend carries the same Message-ID.
-pub async fn retry(
-    state: &AppState,
-    actor: Actor<'_>,
-    id: i64,
-) -> ServiceResult<notification::Model> {
+pub async fn retry(state: &AppState, actor: Actor<'_>, id: i64) -> ServiceResult<OutboxEntry> {
     actor.require_any(&[Role::Admin])?;
     let row = notification::Entity::find_by_id(id)
         .one(&state.db)
@@ -76,9 +99,13 @@ pub async fn retry(
             "the notification was changed meanwhile; reload and retry".into(),
         ));
     }
-    notification::Entity::find_by_id(id)
+    let row = notification::Entity::find_by_id(id)
         .one(&state.db)
         .await?
+        .ok_or_else(|| ServiceError::not_found("no such notification"))?;
+    with_numbers(state, vec![row])
+        .await?
+        .pop()
         .ok_or_else(|| ServiceError::not_found("no such notification"))
 }
 

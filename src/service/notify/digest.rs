@@ -2,6 +2,8 @@
 //! counts and today's overdue tickets in their scope. Once per manager per day, however many
 //! processes run: the row's dedupe key `DAILY_DIGEST:{user}:{day}` is unique.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -13,7 +15,7 @@ use sea_orm::{
 use crate::domain::lifecycle::Status as TicketStatus;
 use crate::domain::notification::Kind;
 use crate::domain::role::Role;
-use crate::entity::{jurisdiction, notification, ticket, user_role, user_scope};
+use crate::entity::{category, jurisdiction, notification, ticket, user_role, user_scope};
 use crate::service::error::ServiceResult;
 use crate::state::AppState;
 
@@ -43,6 +45,12 @@ pub async fn enqueue_daily(state: &AppState, today: NaiveDate) -> ServiceResult<
         .await?
         .into_iter()
         .map(|r| r.user_id)
+        .collect();
+    let categories: HashMap<String, category::Model> = category::Entity::find()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.code.clone(), c))
         .collect();
     let mut queued = 0;
     for user in deliverable(&state.db, Kind::DailyDigest, &managers, None).await? {
@@ -84,7 +92,7 @@ pub async fn enqueue_daily(state: &AppState, today: NaiveDate) -> ServiceResult<
             .map(|t| OverdueLine {
                 link: ticket_link(state, &t.number),
                 deadline: t.due_at.map(|d| local_time(d, tz)).unwrap_or_default(),
-                category: t.category_code.clone(),
+                category: category_name(&categories, &t.category_code, lang),
                 number: t.number,
             })
             .collect();
@@ -119,6 +127,14 @@ pub async fn enqueue_daily(state: &AppState, today: NaiveDate) -> ServiceResult<
         }
     }
     Ok(queued)
+}
+
+fn category_name(all: &HashMap<String, category::Model>, code: &str, lang: Lang) -> String {
+    match (all.get(code), lang) {
+        (Some(c), Lang::En) if !c.name_en.is_empty() => format!("{code} {}", c.name_en),
+        (Some(c), _) => format!("{code} {}", c.name),
+        (None, _) => code.to_string(),
+    }
 }
 
 fn start_of(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
