@@ -5,8 +5,11 @@
 
 mod helpers;
 
+use gridloop::domain::lifecycle::{Action, Status};
 use gridloop::domain::role::Role;
+use gridloop::service::ServiceError;
 use gridloop::service::notify;
+use gridloop::service::tickets::engine::{self, EventRecord};
 use gridloop::service::tx;
 use gridloop::service::{Actor, users};
 use helpers::mail::{BASE_URL, DOMAIN, mail_app, quick};
@@ -205,7 +208,8 @@ async fn a_rolled_back_change_queues_nothing() {
     );
     assert_eq!(app.outbox_rows().await.len(), before);
 
-    // Two returns race: one wins, the other gets CONFLICT (or finds it returned); one mail.
+    // Two returns race: one wins; the other gets CONFLICT, or (when it loads the ticket after the
+    // winner committed) finds it is no longer theirs. Either way: one mail.
     let (a, b) = tokio::join!(
         app.act(
             &lane1,
@@ -220,7 +224,26 @@ async fn a_rolled_back_change_queues_nothing() {
     );
     let errors: Vec<String> = [&a, &b].into_iter().filter_map(error_code).collect();
     assert_eq!(errors.len(), 1, "{a} {b}");
-    assert!(["CONFLICT", "BAD_USER_INPUT"].contains(&errors[0].as_str()));
+    assert!(
+        ["CONFLICT", "FORBIDDEN", "BAD_USER_INPUT"].contains(&errors[0].as_str()),
+        "{errors:?}"
+    );
+    assert_eq!(app.outbox_of("RETURNED").await.len(), 1);
+
+    // A change that loses the version check (CONFLICT) queues nothing.
+    let m = app.report_number(&worker, "0501", 52.0, 160.0).await;
+    let stale = engine::load(&app.db, &m).await.unwrap();
+    app.act(&lane1, "acceptTicket", json!({"number": m})).await;
+    let change = engine::change(&stale, Status::Returned, app.state.clock.now());
+    let event = EventRecord::new(
+        Action::Return,
+        Some(Status::Dispatched),
+        Some(Status::Returned),
+    );
+    let err = engine::commit(&app.state, &Actor::System, &stale, change, vec![event])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Conflict(_)), "{err}");
     assert_eq!(app.outbox_of("RETURNED").await.len(), 1);
 
     // Rows written in a transaction that rolls back are gone with it.
