@@ -194,10 +194,14 @@ async fn a_permanent_refusal_fails_at_once() {
 async fn two_workers_on_one_database_send_each_message_once() {
     let server = SmtpServer::start().await;
     let app = mail_app(&server, |s| s.notify.batch_size = 2).await;
-    let settings = &app.state.settings;
+    // A second "process": its own connection pool on the same database, its own worker.
+    let settings = (*app.state.settings).clone();
+    let other = gridloop::startup::prepare(settings, std::sync::Arc::new(app.clock.clone()))
+        .await
+        .unwrap();
     let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let second = Mailer::from_settings(&settings.smtp, &settings.notify).unwrap();
-    let _second = mailer::spawn(app.state.clone(), second, stopped);
+    let second = Mailer::from_settings(&other.settings.smtp, &other.settings.notify).unwrap();
+    let _second = mailer::spawn(other, second, stopped);
     let worker = app.login(town::WORKER1).await;
     for i in 0..8 {
         app.report_number(&worker, "0501", 52.0, 120.0 + 5.0 * f64::from(i))
@@ -265,4 +269,23 @@ async fn the_daily_digest_goes_to_each_manager_once_with_yesterdays_counts() {
     app.clock.advance(Duration::minutes(5));
     app.deliver_all().await;
     assert_eq!(server.to(town::MANAGER).len(), 1);
+}
+
+#[tokio::test]
+async fn the_worker_stops_with_the_server() {
+    let url = helpers::fresh_database_url().await;
+    let mut settings = helpers::test_settings(&url);
+    helpers::mail::quick(&mut settings);
+    let clock = gridloop::clock::ManualClock::new(helpers::default_start());
+    let app = gridloop::Application::build_with_clock(settings, std::sync::Arc::new(clock))
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(10), running).await;
+    assert!(matches!(finished, Ok(Ok(Ok(())))), "{finished:?}");
 }
