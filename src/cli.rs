@@ -115,6 +115,10 @@ pub struct ServeArgs {
     /// Seed a demo town into an empty database.
     #[arg(long, env = "GRIDLOOP_DEMO")]
     pub demo: bool,
+    /// Outgoing mail server, e.g. smtps://user@mail.example.org or smtp://host:587?tls=starttls.
+    /// Default: none (mail is written as .eml files). The password comes from GRIDLOOP_SMTP_PASSWORD.
+    #[arg(long, env = "GRIDLOOP_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +143,10 @@ impl Cli {
             log_format: self.global.log_format,
             log_filter: self.global.log_filter.clone(),
             demo: serve.and_then(|s| s.demo.then_some(true)),
+            smtp_url: serve.and_then(|s| s.smtp_url.clone()),
+            smtp_password: std::env::var("GRIDLOOP_SMTP_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty()),
         };
         let file = self
             .global

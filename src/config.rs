@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveTime;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -22,20 +23,82 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub evidence: EvidenceSettings,
     pub workers: WorkerSettings,
+    pub smtp: SmtpSettings,
+    pub notify: NotifySettings,
     pub demo: bool,
 }
 
-/// Background workers.
+/// The outgoing mail server. Without a URL, mail is written as `.eml` files instead.
 #[derive(Debug, Clone)]
-pub struct WorkerSettings {
-    /// How often the SLA sweeper looks for due checkpoints; 0 turns it off.
-    pub sla_sweep_interval_ms: u64,
+pub struct SmtpSettings {
+    /// `smtp://[user@]host[:port]` (plain), `smtp://…?tls=starttls` (STARTTLS required;
+    /// `tls=opportunistic` when offered), `smtps://…` (TLS from the start). A secret: it may
+    /// carry credentials.
+    pub url: Option<SecretString>,
+    /// Overrides the user of the URL.
+    pub username: Option<String>,
+    /// Kept apart from the URL so it can come from the environment (`GRIDLOOP_SMTP_PASSWORD`).
+    pub password: Option<SecretString>,
+    /// The From header, e.g. `gridloop <noreply@example.org>`.
+    pub from: String,
+    /// How long one SMTP command may take.
+    pub timeout_secs: u64,
 }
 
-impl Default for WorkerSettings {
+impl Default for SmtpSettings {
     fn default() -> Self {
         Self {
-            sla_sweep_interval_ms: 2_000,
+            url: None,
+            username: None,
+            password: None,
+            from: "gridloop <noreply@gridloop.local>".into(),
+            timeout_secs: 30,
+        }
+    }
+}
+
+/// The outbox worker, the templates and the managers' daily digest.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    /// Whether this process sends the outbox (several processes may; each row goes once).
+    pub worker: bool,
+    /// Where `.eml` files go when no SMTP server is configured.
+    pub mail_dir: PathBuf,
+    /// Ticket links in mail are `{base_url}/tickets/{number}`.
+    pub base_url: String,
+    /// The right-hand side of every Message-ID.
+    pub message_id_domain: String,
+    /// How often the worker looks for due mail.
+    pub poll_interval_ms: u64,
+    /// Rows claimed per round.
+    pub batch_size: u64,
+    /// Attempts before a row is marked FAILED.
+    pub max_attempts: i32,
+    /// First retry delay; doubles per failure (with jitter) up to `backoff_max_secs`.
+    pub backoff_base_secs: i64,
+    pub backoff_max_secs: i64,
+    /// How long a claimed row stays reserved for the worker sending it.
+    pub lease_secs: i64,
+    pub digest_enabled: bool,
+    /// Local time (the working calendar's timezone) after which the daily digest goes out.
+    pub digest_time: NaiveTime,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            worker: true,
+            mail_dir: PathBuf::from("outbox-mail"),
+            base_url: "http://127.0.0.1:8080".into(),
+            message_id_domain: "gridloop.local".into(),
+            poll_interval_ms: 1000,
+            batch_size: 20,
+            max_attempts: 8,
+            backoff_base_secs: 30,
+            backoff_max_secs: 3600,
+            lease_secs: 120,
+            digest_enabled: true,
+            digest_time: NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN),
         }
     }
 }
@@ -142,6 +205,8 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             evidence: EvidenceSettings::default(),
             workers: WorkerSettings::default(),
+            smtp: SmtpSettings::default(),
+            notify: NotifySettings::default(),
             demo: false,
         }
     }
@@ -166,6 +231,24 @@ pub struct FileSettings {
     pub evidence_dir: Option<PathBuf>,
     pub evidence_max_bytes: Option<usize>,
     pub sla_sweep_interval_ms: Option<u64>,
+    pub smtp_url: Option<SecretString>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<SecretString>,
+    pub smtp_from: Option<String>,
+    pub smtp_timeout_secs: Option<u64>,
+    pub mail_worker: Option<bool>,
+    pub mail_dir: Option<PathBuf>,
+    pub public_base_url: Option<String>,
+    pub message_id_domain: Option<String>,
+    pub mail_poll_interval_ms: Option<u64>,
+    pub mail_batch_size: Option<u64>,
+    pub mail_max_attempts: Option<i32>,
+    pub mail_backoff_base_secs: Option<i64>,
+    pub mail_backoff_max_secs: Option<i64>,
+    pub mail_lease_secs: Option<i64>,
+    pub digest_enabled: Option<bool>,
+    /// `HH:MM`, local time.
+    pub digest_time: Option<String>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two, flags first).
@@ -176,6 +259,9 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     pub log_filter: Option<String>,
     pub demo: Option<bool>,
+    pub smtp_url: Option<String>,
+    /// Only from the environment: a password on the command line shows in `ps`.
+    pub smtp_password: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +276,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: toml::de::Error,
     },
+    #[error("invalid setting {key}: {message}")]
+    Invalid { key: &'static str, message: String },
 }
 
 impl Settings {
@@ -199,11 +287,12 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileSettings::default(),
         };
-        Ok(Self::merge(file, overrides))
+        Self::merge(file, overrides)
     }
 
-    fn merge(file: FileSettings, overrides: &Overrides) -> Self {
+    fn merge(mut file: FileSettings, overrides: &Overrides) -> Result<Self, ConfigError> {
         let mut s = Settings::default();
+        merge_mail(&mut s, &mut file)?;
         if let Some(v) = file.bind {
             s.bind = v;
         }
@@ -264,8 +353,75 @@ impl Settings {
         if let Some(v) = overrides.demo {
             s.demo = v;
         }
-        s
+        if let Some(v) = &overrides.smtp_url {
+            s.smtp.url = Some(SecretString::from(v.clone()));
+        }
+        if let Some(v) = &overrides.smtp_password {
+            s.smtp.password = Some(SecretString::from(v.clone()));
+        }
+        Ok(s)
     }
+}
+
+/// The mail keys of the file (split out to keep `merge` readable).
+fn merge_mail(s: &mut Settings, file: &mut FileSettings) -> Result<(), ConfigError> {
+    let (smtp, notify) = (&mut s.smtp, &mut s.notify);
+    if let Some(v) = file.smtp_url.take() {
+        smtp.url = Some(v);
+    }
+    if let Some(v) = file.smtp_username.take() {
+        smtp.username = Some(v);
+    }
+    if let Some(v) = file.smtp_password.take() {
+        smtp.password = Some(v);
+    }
+    if let Some(v) = file.smtp_from.take() {
+        smtp.from = v;
+    }
+    if let Some(v) = file.smtp_timeout_secs.take() {
+        smtp.timeout_secs = v.max(1);
+    }
+    if let Some(v) = file.mail_worker.take() {
+        notify.worker = v;
+    }
+    if let Some(v) = file.mail_dir.take() {
+        notify.mail_dir = v;
+    }
+    if let Some(v) = file.public_base_url.take() {
+        notify.base_url = v.trim_end_matches('/').to_string();
+    }
+    if let Some(v) = file.message_id_domain.take() {
+        notify.message_id_domain = v;
+    }
+    if let Some(v) = file.mail_poll_interval_ms.take() {
+        notify.poll_interval_ms = v.max(10);
+    }
+    if let Some(v) = file.mail_batch_size.take() {
+        notify.batch_size = v.max(1);
+    }
+    if let Some(v) = file.mail_max_attempts.take() {
+        notify.max_attempts = v.max(1);
+    }
+    if let Some(v) = file.mail_backoff_base_secs.take() {
+        notify.backoff_base_secs = v.max(1);
+    }
+    if let Some(v) = file.mail_backoff_max_secs.take() {
+        notify.backoff_max_secs = v.max(1);
+    }
+    if let Some(v) = file.mail_lease_secs.take() {
+        notify.lease_secs = v.max(1);
+    }
+    if let Some(v) = file.digest_enabled.take() {
+        notify.digest_enabled = v;
+    }
+    if let Some(v) = file.digest_time.take() {
+        notify.digest_time =
+            NaiveTime::parse_from_str(v.trim(), "%H:%M").map_err(|e| ConfigError::Invalid {
+                key: "digest_time",
+                message: format!("{v:?} is not HH:MM ({e})"),
+            })?;
+    }
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
@@ -277,6 +433,21 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Background workers.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// How often the SLA sweeper looks for due checkpoints; 0 turns it off.
+    pub sla_sweep_interval_ms: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            sla_sweep_interval_ms: 2_000,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -291,7 +462,7 @@ mod tests {
             bind: Some("127.0.0.1:7000".parse().unwrap()),
             ..Default::default()
         };
-        let s = Settings::merge(file, &overrides);
+        let s = Settings::merge(file, &overrides).unwrap();
         assert_eq!(s.bind.port(), 7000);
         assert_eq!(s.log.filter, "debug");
     }
@@ -301,6 +472,31 @@ mod tests {
         let s = Settings::default();
         assert!(!s.database.is_postgres());
         assert!(s.database.url.expose_secret().contains("gridloop.db"));
+    }
+
+    #[test]
+    fn mail_keys_are_read_and_the_digest_time_is_checked() {
+        let file: FileSettings = toml::from_str(
+            "smtp_url = \"smtp://mail.example.org:587?tls=starttls\"\nsmtp_password = \"pw\"\ndigest_time = \"07:30\"\npublic_base_url = \"https://grid.example.org/\"\n",
+        )
+        .unwrap();
+        let s = Settings::merge(file, &Overrides::default()).unwrap();
+        assert!(s.smtp.url.is_some());
+        assert_eq!(s.notify.digest_time.to_string(), "07:30:00");
+        assert_eq!(s.notify.base_url, "https://grid.example.org");
+        assert!(
+            !format!("{:?}", s.smtp).contains("pw"),
+            "secrets are redacted"
+        );
+        let bad: FileSettings = toml::from_str("digest_time = \"8 am\"").unwrap();
+        assert!(Settings::merge(bad, &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn without_smtp_mail_goes_to_files() {
+        let s = Settings::default();
+        assert!(s.smtp.url.is_none());
+        assert_eq!(s.notify.mail_dir, PathBuf::from("outbox-mail"));
     }
 
     #[test]

@@ -4,11 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::http::{self, HttpState};
 use crate::service::calendars::CalendarStore;
+use crate::service::mailer::{self, Mailer};
 use crate::service::routing::RoutingHandle;
 use crate::state::AppState;
 
@@ -27,13 +29,21 @@ pub enum StartupError {
     Demo(String),
     #[error("routing index: {0}")]
     Routing(String),
+    #[error("mail: {0}")]
+    Mail(String),
 }
+
+/// How long shutdown waits for the outbox worker to finish the mail in hand. A row it abandons
+/// keeps its lease and is sent again later with the same Message-ID.
+const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A bound, ready-to-run service. Bind to port 0 to get a free port (tests).
 pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
     state: AppState,
+    /// The outbox sender, when this process runs the worker.
+    mailer: Option<Mailer>,
 }
 
 impl Application {
@@ -48,6 +58,13 @@ impl Application {
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
         let state = prepare(settings, clock).await?;
+        let mailer = if state.settings.notify.worker {
+            let m = Mailer::from_settings(&state.settings.smtp, &state.settings.notify)
+                .map_err(|e| StartupError::Mail(e.to_string()))?;
+            Some(m)
+        } else {
+            None
+        };
         let addr = state.settings.bind;
         let listener = TcpListener::bind(addr)
             .await
@@ -59,6 +76,7 @@ impl Application {
             listener,
             address,
             state,
+            mailer,
         })
     }
 
@@ -80,14 +98,17 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `signal` completes.
+    /// Serves (and runs the outbox worker) until `signal` completes.
     pub async fn run_until(
         self,
         signal: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
+        let (stop, stopped) = watch::channel(false);
+        let worker = self
+            .mailer
+            .map(|m| mailer::spawn(self.state.clone(), m, stopped.clone()));
+        let workers = crate::workers::start(&self.state, stopped);
         let schema = crate::graphql::schema_builder().finish();
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let workers = crate::workers::start(&self.state, stop_rx);
         let router = http::router(HttpState {
             app: self.state,
             schema,
@@ -96,12 +117,20 @@ impl Application {
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(async move {
                 signal.await;
-                let _ = stop_tx.send(true);
+                let _ = stop.send(true);
             })
             .await
             .map_err(StartupError::Serve);
         for w in workers {
             let _ = w.await;
+        }
+        if let Some(mut worker) = worker
+            && tokio::time::timeout(WORKER_GRACE, &mut worker)
+                .await
+                .is_err()
+        {
+            tracing::warn!("outbox worker did not stop in time; its claimed mail will be resent");
+            worker.abort();
         }
         served
     }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_create_people_and_places;
 mod m20261129_000002_create_categories;
 mod m20261129_000003_create_tickets;
+mod m20261129_000004_create_outbox;
 mod m20261129_000005_create_calendars;
 
 /// The ordered list of every migration gridloop has ever shipped.
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_people_and_places::Migration),
             Box::new(m20261129_000002_create_categories::Migration),
             Box::new(m20261129_000003_create_tickets::Migration),
+            Box::new(m20261129_000004_create_outbox::Migration),
             Box::new(m20261129_000005_create_calendars::Migration),
         ]
     }

@@ -4,6 +4,7 @@ pub mod distance;
 pub mod geometry;
 pub mod indicators;
 pub mod lifecycle;
+pub mod notification;
 pub mod numbering;
 pub mod places;
 pub mod role;

@@ -11,6 +11,8 @@ pub mod feedback;
 pub mod grid_worker;
 pub mod jurisdiction;
 pub mod login_throttle;
+pub mod notification;
+pub mod notification_preference;
 pub mod ticket;
 pub mod ticket_event;
 pub mod user_role;

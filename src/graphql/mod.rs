@@ -9,6 +9,7 @@ pub mod error;
 pub mod ids;
 pub mod loaders;
 mod node;
+mod notifications;
 mod places;
 mod system;
 mod ticket_actions;
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     node::NodeQuery,
     tickets::TicketsQuery,
     calendars::CalendarsQuery,
+    notifications::NotificationsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -46,6 +48,7 @@ pub struct MutationRoot(
     places::PlacesMutation,
     ticket_actions::TicketMutation,
     calendars::CalendarsMutation,
+    notifications::NotificationsMutation,
 );
 
 pub type GridloopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

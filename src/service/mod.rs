@@ -7,6 +7,8 @@ pub mod categories;
 pub mod csv;
 pub mod error;
 pub mod evidence;
+pub mod mailer;
+pub mod notify;
 pub mod password;
 pub mod places;
 pub mod routing;

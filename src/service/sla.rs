@@ -151,6 +151,7 @@ async fn fire_due_stages(
     mut t: ticket::Model,
     now: DateTime<Utc>,
 ) -> ServiceResult<usize> {
+    let before = t.clone();
     let mut events = Vec::new();
     let (mut stage, mut level) = (t.sla_stage, t.escalation_level);
     let status = Status::parse(&t.status);
@@ -199,5 +200,15 @@ async fn fire_due_stages(
         return Ok(0);
     }
     append_events(txn, t.id, read_version, &events, None, now).await?;
+    let after = ticket::Model {
+        sla_stage: stage,
+        escalation_level: level,
+        sla_next_at: next,
+        version: read_version + events.len() as i32,
+        updated_at: now,
+        ..t
+    };
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+    crate::service::notify::enqueue_for_events(state, txn, Some(&before), &after, &kinds).await?;
     Ok(events.len())
 }

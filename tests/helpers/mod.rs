@@ -4,6 +4,8 @@
 //! run there instead, each in a fresh database of its own.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod mail;
+pub mod smtp;
 pub mod tickets;
 pub mod town;
 
@@ -96,6 +98,12 @@ pub fn test_settings(database_url: &str) -> Settings {
         "gridloop-test-evidence-{}",
         uuid::Uuid::new_v4().simple()
     ));
+    settings.notify.mail_dir = std::env::temp_dir().join(format!(
+        "gridloop-test-mail-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    // The digest would go out at once (tests start at 09:00); its own tests turn it on.
+    settings.notify.digest_enabled = false;
     settings
 }
 

@@ -2,6 +2,7 @@
 
 pub mod category;
 pub mod jurisdiction;
+pub mod notification;
 pub mod role;
 pub mod ticket;
 pub mod user;

@@ -13,7 +13,7 @@ use crate::domain::role::Role;
 use crate::entity::{grid_worker, ticket, ticket_event};
 use crate::service::actor::Actor;
 use crate::service::error::{ServiceError, ServiceResult};
-use crate::service::tx;
+use crate::service::{notify, tx};
 use crate::state::AppState;
 
 /// One event to append.
@@ -276,14 +276,21 @@ pub async fn commit(
     let now = state.clock.now();
     let txn = tx::begin_write(&state.db).await?;
     let after = apply_in(state, &txn, before, active, &events, actor.user_id(), now).await?;
-    finish(txn, after).await
+    finish(state, txn, before, after, &events, actor.user_id()).await
 }
 
-/// Commits a transaction that applied a change (and any side rows written by the caller).
+/// Queues the notifications the events cause (in the same transaction, so a rolled-back change
+/// tells nobody) and commits the change with any side rows written by the caller.
 pub async fn finish(
+    state: &AppState,
     txn: DatabaseTransaction,
+    before: &ticket::Model,
     after: ticket::Model,
+    events: &[EventRecord],
+    actor_id: Option<i64>,
 ) -> ServiceResult<ticket::Model> {
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+    notify::enqueue_for_events_by(state, &txn, Some(before), &after, &kinds, actor_id).await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -205,7 +205,7 @@ pub async fn resolve(
     .await?;
     let event_id = last_event_id(&txn, &after).await?;
     evidence::attach(&txn, t.id, event_id, "AFTER", actor_id, &stored, now).await?;
-    engine::finish(txn, after).await
+    engine::finish(state, txn, &t, after, &[event], actor.user_id()).await
 }
 
 async fn last_event_id(
@@ -269,7 +269,7 @@ pub async fn verify(
         now,
     )
     .await?;
-    engine::finish(txn, after).await
+    engine::finish(state, txn, &t, after, &[event], actor.user_id()).await
 }
 
 /// 不予立案: terminal.

@@ -72,7 +72,7 @@ pub async fn request_extension(
         &txn,
         &t,
         change(&t, to, now),
-        &[event],
+        std::slice::from_ref(&event),
         actor.user_id(),
         now,
     )
@@ -88,7 +88,7 @@ pub async fn request_extension(
     }
     .insert(&txn)
     .await?;
-    engine::finish(txn, after).await
+    engine::finish(state, txn, &t, after, &[event], actor.user_id()).await
 }
 
 /// A dispatcher or manager approves (dueAt moves later in the category's calendar) or rejects.
@@ -121,14 +121,23 @@ pub async fn decide_extension(
         .note(note.clone())
         .data(json!({"approved": approved, "minutes": request.minutes}));
     let txn = tx::begin_write(&state.db).await?;
-    let after = apply_in(state, &txn, &t, a, &[event], actor.user_id(), now).await?;
+    let after = apply_in(
+        state,
+        &txn,
+        &t,
+        a,
+        std::slice::from_ref(&event),
+        actor.user_id(),
+        now,
+    )
+    .await?;
     let mut decided: extension_request::ActiveModel = request.into();
     decided.status = Set(if approved { "APPROVED" } else { "REJECTED" }.into());
     decided.decided_by = Set(actor.user_id());
     decided.decided_at = Set(Some(now));
     decided.decision_note = Set(note.filter(|n| !n.is_empty()));
     decided.update(&txn).await?;
-    engine::finish(txn, after).await
+    engine::finish(state, txn, &t, after, &[event], actor.user_id()).await
 }
 
 /// 挂账: the clock pauses.
@@ -246,7 +255,16 @@ pub async fn feedback(
         .note(comment.clone())
         .data(json!({"score": score}));
     let txn = tx::begin_write(&state.db).await?;
-    let after = apply_in(state, &txn, &t, a, &[event], actor.user_id(), now).await?;
+    let after = apply_in(
+        state,
+        &txn,
+        &t,
+        a,
+        std::slice::from_ref(&event),
+        actor.user_id(),
+        now,
+    )
+    .await?;
     feedback::ActiveModel {
         ticket_id: Set(t.id),
         score: Set(score),
@@ -257,5 +275,5 @@ pub async fn feedback(
     }
     .insert(&txn)
     .await?;
-    engine::finish(txn, after).await
+    engine::finish(state, txn, &t, after, &[event], actor.user_id()).await
 }

@@ -14,7 +14,7 @@ use crate::entity::{category, jurisdiction, ticket};
 use crate::service::error::{ServiceError, ServiceResult};
 use crate::service::evidence::{self, NewPhoto, StoredPhoto};
 use crate::service::viewer::Viewer;
-use crate::service::{categories, tx, validate};
+use crate::service::{categories, notify, tx, validate};
 use crate::state::AppState;
 
 use super::deadline;
@@ -344,6 +344,8 @@ async fn create(
         now,
     )
     .await?;
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+    notify::enqueue_for_events_by(state, &txn, None, &row, &kinds, Some(viewer.user_id)).await?;
     txn.commit().await?;
     Ok(row)
 }
