@@ -19,7 +19,7 @@ use super::tickets::engine::{EventRecord, append_events};
 use super::tx;
 
 /// How many due tickets one transaction of a sweeper pass takes on.
-pub const SWEEP_BATCH: u64 = 500;
+pub const SWEEP_BATCH: u64 = 250;
 
 /// When the sweeper must next look at this ticket: the next stage of its handle clock.
 pub fn next_checkpoint(
@@ -101,6 +101,21 @@ pub fn view(
 /// One sweeper pass: fires every checkpoint that is due at the state's clock, including ones
 /// missed while no gridloop was running. Returns how many events were appended.
 pub async fn sweep_once(state: &AppState) -> ServiceResult<usize> {
+    // PostgreSQL hands disjoint batches to concurrent claimers (SKIP LOCKED), so a large backlog
+    // is worked by several connections at once; SQLite serialises writers, so one is enough.
+    let lanes = if state.db.get_database_backend() == DbBackend::Postgres {
+        SWEEP_LANES
+    } else {
+        1
+    };
+    let results = futures::future::join_all((0..lanes).map(|_| sweep_lane(state))).await;
+    results.into_iter().sum()
+}
+
+/// Concurrent claimers per pass on PostgreSQL.
+const SWEEP_LANES: usize = 4;
+
+async fn sweep_lane(state: &AppState) -> ServiceResult<usize> {
     let mut fired = 0;
     loop {
         let (count, batch) = sweep_batch(state).await?;

@@ -323,7 +323,7 @@ async fn create(
     .await?;
     let recorded = append_events(&txn, row.id, 0, &events, Some(viewer.user_id), now).await?;
     let row = crate::service::sla::refresh_checkpoint(state, &txn, row).await?;
-    let first_event = recorded.first().map(|e| e.id);
+    let first_event = recorded.iter().min_by_key(|e| e.seq).map(|e| e.id);
     evidence::attach(
         &txn,
         row.id,
