@@ -223,7 +223,9 @@ async fn fire_due_stages(
         updated_at: now,
         ..t
     };
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
-    crate::service::notify::enqueue_for_events(state, txn, Some(&before), &after, &kinds).await?;
+    // When several checkpoints were passed at once (e.g. after downtime), people are told the
+    // latest news only: an overdue notice supersedes the warning before it.
+    let latest: Vec<&str> = events.last().map(|e| e.kind).into_iter().collect();
+    crate::service::notify::enqueue_for_events(state, txn, Some(&before), &after, &latest).await?;
     Ok(events.len())
 }
