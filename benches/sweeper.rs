@@ -52,17 +52,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     let t0 = Instant::now();
     let far = (now + Duration::days(3650)).to_rfc3339();
-    let due = (now - Duration::minutes(1)).to_rfc3339();
-    let start = (now - Duration::hours(1)).to_rfc3339();
+    let warn_at = (now - Duration::minutes(4)).to_rfc3339();
+    let due = (now + Duration::minutes(20)).to_rfc3339();
+    let start = (now - Duration::minutes(100)).to_rfc3339();
     state
         .db
         .execute_unprepared(&format!(
-            "INSERT INTO ticket (number, status, category_code, priority, description, lat, lon, source, reporter_id, routed, routing_level, routing_explanation, reported_at, dispatched_at, due_at, sla_next_at, sla_stage, version, updated_at)
-             SELECT 'B-' || g, 'DISPATCHED', '0501', 'NORMAL', 'bench', 31.2, 121.4, 'PATROL', {uid}, true, 'LANE', 'bench', '{start}', '{start}',
+            "INSERT INTO ticket (number, status, category_code, priority, description, lat, lon, source, reporter_id, assignee_id, routed, routing_level, routing_explanation, reported_at, dispatched_at, due_at, sla_next_at, sla_stage, version, updated_at)
+             SELECT 'B-' || g, 'DISPATCHED', '0501', 'NORMAL', 'bench', 31.2, 121.4, 'PATROL', {uid}, {cid}, true, 'LANE', 'bench', '{start}', '{start}',
                     CASE WHEN g <= {DUE} THEN '{due}'::timestamptz ELSE '{far}'::timestamptz END,
-                    CASE WHEN g <= {DUE} THEN '{due}'::timestamptz ELSE '{far}'::timestamptz END, 0, 0, '{start}'
+                    CASE WHEN g <= {DUE} THEN '{warn_at}'::timestamptz ELSE '{far}'::timestamptz END, 0, 0, '{start}'
              FROM generate_series(1, {OPEN}) g",
-            uid = user.id
+            uid = user.id,
+            cid = chief.id
         ))
         .await?;
     state.db.execute_unprepared("ANALYZE ticket").await?;
@@ -72,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Nothing due: the clock stands just before the earliest checkpoint.
-    clock.set(now - Duration::minutes(2));
+    clock.set(now - Duration::minutes(5));
     let mut idle = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();
