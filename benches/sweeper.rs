@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
-use gridloop::clock::{Clock, ManualClock};
+use gridloop::clock::ManualClock;
 use gridloop::config::Settings;
 use gridloop::domain::role::Role;
 use gridloop::service::Actor;
@@ -46,6 +46,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             email: "bench@x.test".into(),
             name: "bench".into(),
             roles: vec![Role::GridWorker],
+            ..Default::default()
+        },
+    )
+    .await?;
+    let chief = users::create_user(
+        &state,
+        Actor::System,
+        NewUser {
+            email: "chief@x.test".into(),
+            name: "巷长".into(),
+            roles: vec![Role::LaneChief],
             ..Default::default()
         },
     )
@@ -93,10 +104,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let fired = sweep_once(&state).await?;
     let busy = t.elapsed().as_secs_f64();
+    let mails = {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        gridloop::entity::notification::Entity::find()
+            .count(&state.db)
+            .await?
+    };
     println!(
-        "pass with {DUE} due: {fired} events in {busy:.2} s ({:.0} tickets/s) at {}",
-        DUE as f64 / busy,
-        clock.now()
+        "pass with {DUE} due: {fired} events and {mails} notifications in {busy:.2} s ({:.0} tickets/s)",
+        DUE as f64 / busy
     );
     Ok(())
 }

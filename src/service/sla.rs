@@ -113,7 +113,7 @@ pub async fn sweep_once(state: &AppState) -> ServiceResult<usize> {
 }
 
 /// Concurrent claimers per pass on PostgreSQL.
-const SWEEP_LANES: usize = 4;
+const SWEEP_LANES: usize = 8;
 
 async fn sweep_lane(state: &AppState) -> ServiceResult<usize> {
     let mut fired = 0;
