@@ -250,7 +250,17 @@ mod tests {
 
     #[test]
     fn every_duration_lies_inside_its_bin() {
-        for m in [0.0, 0.5, 1.0, 63.5, 64.0, 100.0, 1000.0, 50_000.0, 2_000_000.0] {
+        for m in [
+            0.0,
+            0.5,
+            1.0,
+            63.5,
+            64.0,
+            100.0,
+            1000.0,
+            50_000.0,
+            2_000_000.0,
+        ] {
             let (low, high) = bin_bounds(bin_of(mins(m)));
             assert!(low <= m && m < high, "{m} not in [{low}, {high})");
         }

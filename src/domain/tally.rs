@@ -84,7 +84,12 @@ impl Counts {
 }
 
 /// Which duration a histogram holds, in the order of [`Tally::durations`].
-pub const DURATION_NAMES: [&str; 4] = ["to_dispatch", "to_resolve", "to_resolve_working", "to_close"];
+pub const DURATION_NAMES: [&str; 4] = [
+    "to_dispatch",
+    "to_resolve",
+    "to_resolve_working",
+    "to_close",
+];
 
 /// Counts plus the four duration histograms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
