@@ -6,6 +6,7 @@
 
 pub mod mail;
 pub mod smtp;
+pub mod stats;
 pub mod tickets;
 pub mod town;
 
