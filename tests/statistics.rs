@@ -263,7 +263,29 @@ async fn as_of_filters_and_ragged_periods_agree_with_the_reference() {
     let admin = app.admin_token().await;
     let town_specs = in_town(&specs);
 
-    // Two days later the ten pending deadlines have passed.
+    // At the ten pending deadlines they are due but not yet overdue; a moment later, overdue.
+    let deadline = now() + Duration::days(2);
+    let s = statistics(
+        &app,
+        &admin,
+        json!({"scope": town::TOWN, "from": FROM, "to": TO, "asOf": deadline}),
+    )
+    .await;
+    assert_eq!(
+        (
+            s["totals"]["dueCount"].as_u64(),
+            s["totals"]["overdueOpen"].as_u64()
+        ),
+        (Some(982), Some(61))
+    );
+    assert_indicators(
+        &s["totals"],
+        &expected(&town_specs, None, deadline)[""],
+        true,
+        "at the deadline",
+    );
+
+    // Three days later the ten pending deadlines have passed.
     let later = now() + Duration::days(3);
     let s = statistics(
         &app,
