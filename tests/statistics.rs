@@ -104,6 +104,7 @@ fn published_example() -> Vec<Spec> {
                 return_count: 0,
                 feedback_score: None,
                 resolve_working_minutes: None,
+                at: (100.0, 100.0),
             };
             let resolve = |s: &mut Spec, minutes: i64, close_after: Option<i64>| {
                 let at = dispatched + m(minutes);

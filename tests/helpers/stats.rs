@@ -54,6 +54,8 @@ pub struct Spec {
     pub return_count: i32,
     pub feedback_score: Option<i32>,
     pub resolve_working_minutes: Option<i64>,
+    /// Local meters in the test town (see `town::at`).
+    pub at: (f64, f64),
 }
 
 impl Spec {
@@ -130,8 +132,8 @@ pub async fn insert(app: &TestApp, specs: &[Spec]) {
             category_code: Set(s.category.into()),
             priority: Set("NORMAL".into()),
             description: Set("测试".into()),
-            lat: Set(31.2),
-            lon: Set(121.4),
+            lat: Set(super::town::at(s.at.0, s.at.1).0),
+            lon: Set(super::town::at(s.at.0, s.at.1).1),
             source: Set(s.source.into()),
             reporter_id: Set(reporter),
             grid_id: Set(id(p.grid)),
@@ -289,5 +291,52 @@ pub fn assert_groups(got: &Value, want: &BTreeMap<String, Indicators>, exact: bo
             list.iter().any(|g| g["key"] == key.as_str()),
             "{what}: group {key} missing"
         );
+    }
+}
+
+impl Spec {
+    /// A ticket reported at `reported_at` at `place`, dispatched at once to its chief with a
+    /// 120-minute limit.
+    pub fn dispatched(place: Place, category: &'static str, reported_at: DateTime<Utc>) -> Spec {
+        Spec {
+            place,
+            category,
+            source: "PATROL",
+            assigned: true,
+            status: "DISPATCHED",
+            reported_at,
+            first_dispatched_at: Some(reported_at),
+            dispatched_at: Some(reported_at),
+            first_resolved_at: None,
+            resolved_at: None,
+            closed_at: None,
+            due_at: Some(reported_at + chrono::Duration::minutes(120)),
+            rework_count: 0,
+            return_count: 0,
+            feedback_score: None,
+            resolve_working_minutes: None,
+            at: (100.0, 100.0),
+        }
+    }
+
+    /// Resolved `minutes` after dispatch and closed ten minutes later.
+    pub fn closed_after(mut self, minutes: i64) -> Spec {
+        let resolved = self.reported_at + chrono::Duration::minutes(minutes);
+        self.status = "CLOSED";
+        self.first_resolved_at = Some(resolved);
+        self.resolved_at = Some(resolved);
+        self.resolve_working_minutes = Some(minutes);
+        self.closed_at = Some(resolved + chrono::Duration::minutes(10));
+        self
+    }
+
+    pub fn status(mut self, status: &'static str) -> Spec {
+        self.status = status;
+        self
+    }
+
+    pub fn at(mut self, x: f64, y: f64) -> Spec {
+        self.at = (x, y);
+        self
     }
 }
