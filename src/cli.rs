@@ -80,6 +80,9 @@ pub enum Command {
         #[arg(long, default_value = "CN")]
         calendar: String,
     },
+    /// Recompute the statistics rollups from the tickets (normally only needed after restoring
+    /// tickets by hand; the first start after an upgrade does it by itself).
+    RebuildStatistics,
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -218,6 +221,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let n = crate::service::calendars::import_dates(&state, Actor::System, calendar, &text)
                 .await?;
             println!("imported {n} dates into calendar {calendar}");
+        }
+        Command::RebuildStatistics => {
+            let state = one_shot(&cli).await?;
+            let summary = crate::service::statistics::rebuild::rebuild(&state).await?;
+            println!(
+                "rebuilt statistics rollups: {} tickets, {} rows",
+                summary.tickets, summary.rows
+            );
         }
         Command::User(UserCommand::Create {
             email,

@@ -31,6 +31,8 @@ pub enum StartupError {
     Routing(String),
     #[error("mail: {0}")]
     Mail(String),
+    #[error("statistics rollups: {0}")]
+    Statistics(String),
 }
 
 /// How long shutdown waits for the outbox worker to finish the mail in hand. A row it abandons
@@ -160,6 +162,9 @@ pub async fn prepare(settings: Settings, clock: SharedClock) -> Result<AppState,
         .rebuild(&state.db)
         .await
         .map_err(|e| StartupError::Routing(e.to_string()))?;
+    crate::service::statistics::rebuild::ensure_built(&state)
+        .await
+        .map_err(|e| StartupError::Statistics(e.to_string()))?;
     if state.settings.demo {
         crate::demo::seed(&state)
             .await

@@ -8,6 +8,7 @@ mod m20261129_000002_create_categories;
 mod m20261129_000003_create_tickets;
 mod m20261129_000004_create_outbox;
 mod m20261129_000005_create_calendars;
+mod m20261129_000006_create_statistics_rollups;
 
 /// The ordered list of every migration gridloop has ever shipped.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_create_tickets::Migration),
             Box::new(m20261129_000004_create_outbox::Migration),
             Box::new(m20261129_000005_create_calendars::Migration),
+            Box::new(m20261129_000006_create_statistics_rollups::Migration),
         ]
     }
 }

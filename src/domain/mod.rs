@@ -2,6 +2,7 @@
 
 pub mod distance;
 pub mod geometry;
+pub mod histogram;
 pub mod indicators;
 pub mod lifecycle;
 pub mod notification;
@@ -10,4 +11,5 @@ pub mod places;
 pub mod role;
 pub mod routing;
 pub mod sla;
+pub mod tally;
 pub mod working_time;

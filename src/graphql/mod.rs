@@ -11,6 +11,7 @@ pub mod loaders;
 mod node;
 mod notifications;
 mod places;
+mod statistics;
 mod system;
 mod ticket_actions;
 mod tickets;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     tickets::TicketsQuery,
     calendars::CalendarsQuery,
     notifications::NotificationsQuery,
+    statistics::StatisticsQuery,
 );
 
 #[derive(MergedObject, Default)]

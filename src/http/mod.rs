@@ -1,6 +1,7 @@
 //! HTTP routes and middleware around the GraphQL endpoint.
 
 mod evidence;
+mod export;
 mod graphql;
 mod health;
 
@@ -35,6 +36,8 @@ pub fn router(state: HttpState) -> Router {
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .route("/evidence/{sha256}", get(evidence::get_evidence))
+        .route("/export/tickets.csv", get(export::tickets_csv))
+        .route("/export/statistics.csv", get(export::statistics_csv))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state)

@@ -13,6 +13,7 @@ pub mod password;
 pub mod places;
 pub mod routing;
 pub mod sla;
+pub mod statistics;
 pub mod tickets;
 pub mod tx;
 pub mod users;

@@ -5,7 +5,10 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod mail;
+pub mod oracle;
+pub mod simulate;
 pub mod smtp;
+pub mod stats;
 pub mod tickets;
 pub mod town;
 

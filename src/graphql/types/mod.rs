@@ -4,6 +4,7 @@ pub mod category;
 pub mod jurisdiction;
 pub mod notification;
 pub mod role;
+pub mod statistics;
 pub mod ticket;
 pub mod user;
 

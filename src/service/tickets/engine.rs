@@ -12,7 +12,7 @@ use crate::domain::role::Role;
 use crate::entity::{grid_worker, ticket, ticket_event};
 use crate::service::actor::Actor;
 use crate::service::error::{ServiceError, ServiceResult};
-use crate::service::{notify, tx};
+use crate::service::{notify, statistics, tx};
 use crate::state::AppState;
 
 /// One event to append.
@@ -282,8 +282,9 @@ pub async fn commit(
     finish(state, txn, before, after, &events, actor.user_id()).await
 }
 
-/// Queues the notifications the events cause (in the same transaction, so a rolled-back change
-/// tells nobody) and commits the change with any side rows written by the caller.
+/// Queues the notifications the events cause and brings the statistics rollups in step (both in
+/// the same transaction, so a rolled-back change leaves no trace) and commits the change with
+/// any side rows written by the caller.
 pub async fn finish(
     state: &AppState,
     txn: DatabaseTransaction,
@@ -294,6 +295,7 @@ pub async fn finish(
 ) -> ServiceResult<ticket::Model> {
     let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
     notify::enqueue_for_events_by(state, &txn, Some(before), &after, &kinds, actor_id).await?;
+    statistics::rollup::record_change(state, &txn, Some(before), &after).await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -80,16 +80,17 @@ pub async fn dispatch(
     a.dispatched_at = Set(Some(now));
     a.first_dispatched_at = Set(Some(t.first_dispatched_at.unwrap_or(now)));
     a.accepted_at = Set(None);
-    a.due_at = Set(Some(deadline::after(
+    let due = deadline::after(
         state,
         &category,
         now,
         i64::from(category.handle_limit_minutes),
-    )));
+    );
+    a.due_at = Set(Some(due));
     a.sla_stage = Set(0);
     let event = EventRecord::new(Action::Dispatch, Some(status_of(&t)?), Some(to))
         .note(note)
-        .data(json!({"assignee": user.id, "routed": assignee.is_none()}));
+        .data(json!({"assignee": user.id, "routed": assignee.is_none(), "dueAt": due}));
     commit(state, &actor, &t, a, vec![event]).await
 }
 
@@ -179,9 +180,10 @@ pub async fn resolve(
         now,
         i64::from(category.verify_limit_minutes),
     )));
-    a.resolve_working_minutes = Set(t
+    let working = t
         .dispatched_at
-        .map(|d| deadline::minutes_between(state, &category, d, now)));
+        .map(|d| deadline::minutes_between(state, &category, d, now));
+    a.resolve_working_minutes = Set(working);
     if !reasons.is_empty() {
         a.fake_fix_suspected = Set(true);
         let mut all: Vec<String> = t.fake_fix_reasons.iter().cloned().collect();
@@ -190,7 +192,7 @@ pub async fn resolve(
     }
     let event = EventRecord::new(Action::Resolve, Some(status_of(&t)?), Some(to))
         .note(note)
-        .data(json!({"photos": stored.iter().map(|p| p.sha256.clone()).collect::<Vec<_>>(), "fakeFixReasons": reasons}));
+        .data(json!({"photos": stored.iter().map(|p| p.sha256.clone()).collect::<Vec<_>>(), "fakeFixReasons": reasons, "workingMinutes": working}));
     let actor_id = actor.user_id().unwrap_or(t.reporter_id);
     let txn = tx::begin_write(&state.db).await?;
     let after = apply_in(

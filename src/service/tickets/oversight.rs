@@ -109,9 +109,10 @@ pub async fn decide_extension(
         .transpose()?;
     let now = state.clock.now();
     let mut a = change(&t, to, now);
+    let mut due = t.due_at;
     if approved {
         let category = category_of(state, &t).await?;
-        let due = t
+        due = t
             .due_at
             .map(|d| deadline::after(state, &category, d, i64::from(request.minutes)));
         a.due_at = Set(due);
@@ -119,7 +120,7 @@ pub async fn decide_extension(
     }
     let event = EventRecord::new(Action::DecideExtension, Some(status_of(&t)?), Some(to))
         .note(note.clone())
-        .data(json!({"approved": approved, "minutes": request.minutes}));
+        .data(json!({"approved": approved, "minutes": request.minutes, "dueAt": due}));
     let txn = tx::begin_write(&state.db).await?;
     let after = apply_in(
         state,
@@ -182,12 +183,13 @@ pub async fn resume(
         .map_or(0, |s| deadline::minutes_between(state, &category, s, now));
     let mut a = change(&t, to, now);
     a.suspended_at = Set(None);
-    a.due_at = Set(t
+    let due = t
         .due_at
-        .map(|d| deadline::after(state, &category, d, paused)));
+        .map(|d| deadline::after(state, &category, d, paused));
+    a.due_at = Set(due);
     let event = EventRecord::new(Action::Resume, Some(status_of(&t)?), Some(to))
         .note(note)
-        .data(json!({"pausedMinutes": paused}));
+        .data(json!({"pausedMinutes": paused, "dueAt": due}));
     commit(state, &actor, &t, a, vec![event]).await
 }
 

@@ -14,7 +14,7 @@ use crate::entity::{category, jurisdiction, ticket};
 use crate::service::error::{ServiceError, ServiceResult};
 use crate::service::evidence::{self, NewPhoto, StoredPhoto};
 use crate::service::viewer::Viewer;
-use crate::service::{categories, notify, tx, validate};
+use crate::service::{categories, notify, statistics, tx, validate};
 use crate::state::AppState;
 
 use super::deadline;
@@ -232,6 +232,14 @@ async fn create(
         .filter(|_| d.is_routed())
         .map(|h| h.user_id);
     let auto_dispatch = !new.handled_on_site && category.auto_dispatch && handler.is_some();
+    let now_due = auto_dispatch.then(|| {
+        deadline::after(
+            state,
+            category,
+            now,
+            i64::from(category.handle_limit_minutes),
+        )
+    });
     let mut events = vec![
         EventRecord::new(Action::Report, None, Some(Status::Reported)).data(json!({
             "routed": d.is_routed(),
@@ -253,7 +261,7 @@ async fn create(
                 Some(Status::Reported),
                 Some(Status::Dispatched),
             )
-            .data(json!({"assignee": handler})),
+            .data(json!({"assignee": handler, "dueAt": now_due})),
         );
         Status::Dispatched
     } else {
@@ -305,14 +313,7 @@ async fn create(
                 i64::from(category.dispatch_limit_minutes),
             )
         })),
-        due_at: Set(dispatched.map(|at| {
-            deadline::after(
-                state,
-                category,
-                at,
-                i64::from(category.handle_limit_minutes),
-            )
-        })),
+        due_at: Set(now_due),
         handled_on_site: Set(new.handled_on_site),
         awaiting_dispatch_since: Set((!new.handled_on_site && !auto_dispatch).then_some(now)),
         version: Set(events.len() as i32),
@@ -346,6 +347,7 @@ async fn create(
     .await?;
     let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
     notify::enqueue_for_events_by(state, &txn, None, &row, &kinds, Some(viewer.user_id)).await?;
+    statistics::rollup::record_change(state, &txn, None, &row).await?;
     txn.commit().await?;
     Ok(row)
 }
