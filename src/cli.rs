@@ -83,6 +83,27 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fill an empty database with a synthetic city and a ticket history, at bulk speed.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Tickets to generate.
+    #[arg(long, default_value_t = 10_000)]
+    pub tickets: usize,
+    /// Days the tickets are spread over, ending now.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Grids of 100 m (communities of 10×10, towns of 100×100).
+    #[arg(long, default_value_t = 10_000)]
+    pub grids: usize,
+    /// Lanes branching off the streets.
+    #[arg(long, default_value_t = 5_000)]
+    pub lanes: usize,
+    /// Seed of the generator (same seed, same city and tickets).
+    #[arg(long, default_value_t = 20_261_129)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +271,38 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             )
             .await?;
             println!("created user {} ({})", user.email, user.id);
+        }
+        Command::Seed(args) => {
+            let state = one_shot(&cli).await?;
+            let params = crate::seed::SeedParams {
+                tickets: args.tickets,
+                days: args.days,
+                grids: args.grids,
+                lanes: args.lanes,
+                seed: args.seed,
+                ..Default::default()
+            };
+            let s = crate::seed::run(&state, params)
+                .await
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            let secs = s.elapsed.as_secs_f64();
+            println!(
+                "seeded {} places, {} users, {} tickets, {} events, {} feedback in {secs:.1} s ({:.0} tickets/s)",
+                s.places,
+                s.users,
+                s.tickets,
+                s.events,
+                s.feedback,
+                s.tickets as f64 / secs.max(1e-9)
+            );
+            let statuses: Vec<String> =
+                s.statuses.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!("statuses: {}", statuses.join(", "));
+            println!(
+                "logins (password {}): admin@, manager@, dispatcher@, dispatcherN@, workerN@, laneN@, streetN@, communityN@, townN@{}",
+                crate::seed::SEED_PASSWORD,
+                crate::seed::city::EMAIL_DOMAIN
+            );
         }
     }
     Ok(())
