@@ -86,6 +86,60 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fill an empty database with a synthetic city and a ticket history, at bulk speed.
+    Seed(SeedArgs),
+    /// Drive a running gridloop (loopback only) with many seeded users and print latency percentiles.
+    Loadgen(LoadgenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoadgenArgs {
+    /// Base URL of the service (loopback only).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Virtual users, each sending one request at a time.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 20)]
+    pub duration: u64,
+    /// Stop after this many requests in all.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_requests: u64,
+    /// Operation weights.
+    #[arg(long, default_value = "report=70,accept=10,resolve=10,query=10")]
+    pub mix: String,
+    /// The login used to list grids, users and tickets, and to read tickets.
+    #[arg(long, default_value = "admin@seed.gridloop")]
+    pub admin_email: String,
+    /// Password of every login used (the seeded one by default).
+    #[arg(long, default_value = crate::seed::SEED_PASSWORD)]
+    pub password: String,
+    /// Grids fetched to report in.
+    #[arg(long, default_value_t = 1_000)]
+    pub max_grids: usize,
+    /// Print the summary as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Tickets to generate.
+    #[arg(long, default_value_t = 10_000)]
+    pub tickets: usize,
+    /// Days the tickets are spread over, ending now.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Grids of 100 m (communities of 10×10, towns of 100×100).
+    #[arg(long, default_value_t = 10_000)]
+    pub grids: usize,
+    /// Lanes branching off the streets.
+    #[arg(long, default_value_t = 5_000)]
+    pub lanes: usize,
+    /// Seed of the generator (same seed, same city and tickets).
+    #[arg(long, default_value_t = 20_261_129)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,6 +315,58 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             )
             .await?;
             println!("created user {} ({})", user.email, user.id);
+        }
+        Command::Loadgen(args) => {
+            let cfg = crate::loadgen::LoadConfig {
+                url: args.url.clone(),
+                concurrency: args.concurrency,
+                duration: std::time::Duration::from_secs(args.duration),
+                max_requests: args.max_requests,
+                mix: crate::loadgen::parse_mix(&args.mix).map_err(CliError::Input)?,
+                admin_email: args.admin_email.clone(),
+                password: args.password.clone(),
+                max_grids: args.max_grids,
+            };
+            let summary = crate::loadgen::run(&cfg).await.map_err(CliError::Input)?;
+            if args.json {
+                let text = serde_json::to_string_pretty(&summary)
+                    .map_err(|e| CliError::Input(e.to_string()))?;
+                println!("{text}");
+            } else {
+                print!("{summary}");
+            }
+        }
+        Command::Seed(args) => {
+            let state = one_shot(&cli).await?;
+            let params = crate::seed::SeedParams {
+                tickets: args.tickets,
+                days: args.days,
+                grids: args.grids,
+                lanes: args.lanes,
+                seed: args.seed,
+                ..Default::default()
+            };
+            let s = crate::seed::run(&state, params)
+                .await
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            let secs = s.elapsed.as_secs_f64();
+            println!(
+                "seeded {} places, {} users, {} tickets, {} events, {} feedback in {secs:.1} s ({:.0} tickets/s)",
+                s.places,
+                s.users,
+                s.tickets,
+                s.events,
+                s.feedback,
+                s.tickets as f64 / secs.max(1e-9)
+            );
+            let statuses: Vec<String> =
+                s.statuses.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!("statuses: {}", statuses.join(", "));
+            println!(
+                "logins (password {}): admin@, manager@, dispatcher@, dispatcherN@, workerN@, laneN@, streetN@, communityN@, townN@{}",
+                crate::seed::SEED_PASSWORD,
+                crate::seed::city::EMAIL_DOMAIN
+            );
         }
     }
     Ok(())

@@ -13,6 +13,8 @@ pub mod entity;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod loadgen;
+pub mod seed;
 pub mod service;
 pub mod startup;
 pub mod state;
