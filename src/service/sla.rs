@@ -1,6 +1,8 @@
 //! The SLA clock at work: each ticket's next checkpoint, its traffic light, and the sweeper pass
 //! that fires warnings, overdue notices and escalations exactly once per ticket and level.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
@@ -10,12 +12,13 @@ use serde_json::json;
 
 use crate::domain::lifecycle::Status;
 use crate::domain::sla::{self, SlaFacts, SlaView};
-use crate::entity::{category, ticket};
+use crate::entity::{category, ticket, ticket_event};
 use crate::state::AppState;
 
 use super::error::{ServiceError, ServiceResult};
+use super::notify::{self, News};
 use super::tickets::deadline::CategoryTime;
-use super::tickets::engine::{EventRecord, append_events};
+use super::tickets::engine::{EventRecord, event_rows};
 use super::tx;
 
 /// How many due tickets one transaction of a sweeper pass takes on.
@@ -127,7 +130,9 @@ async fn sweep_lane(state: &AppState) -> ServiceResult<usize> {
 }
 
 /// Claims up to one batch of due tickets (SKIP LOCKED on PostgreSQL, so several instances share
-/// the work) and fires their checkpoints in one transaction. Returns (events fired, tickets seen).
+/// the work) and fires their checkpoints in one transaction: a guarded update per ticket, then one
+/// insert for all the batch's events and one fan-out for all its mail. Returns (events fired,
+/// tickets seen).
 async fn sweep_batch(state: &AppState) -> ServiceResult<(usize, usize)> {
     let now = state.clock.now();
     let txn = tx::begin_write(&state.db).await?;
@@ -140,9 +145,8 @@ async fn sweep_batch(state: &AppState) -> ServiceResult<(usize, usize)> {
     }
     let due = q.all(&txn).await?;
     let seen = due.len();
-    let mut fired = 0;
-    let mut categories: std::collections::HashMap<String, category::Model> =
-        std::collections::HashMap::new();
+    let mut categories: HashMap<String, category::Model> = HashMap::new();
+    let mut fired: Vec<Fired> = Vec::new();
     for t in due {
         if !categories.contains_key(&t.category_code) {
             let c = category_of(&txn, &t).await?;
@@ -151,10 +155,48 @@ async fn sweep_batch(state: &AppState) -> ServiceResult<(usize, usize)> {
         let Some(category) = categories.get(&t.category_code) else {
             continue;
         };
-        fired += fire_due_stages(state, &txn, category, t, now).await?;
+        if let Some(f) = fire_due_stages(state, &txn, category, t, now).await? {
+            fired.push(f);
+        }
     }
+    let rows: Vec<_> = fired
+        .iter()
+        .flat_map(|f| event_rows(f.after.id, f.before.version, &f.events, None, now))
+        .collect();
+    for chunk in rows.chunks(EVENT_INSERT_CHUNK) {
+        ticket_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    // When several checkpoints were passed at once (e.g. after downtime), people are told the
+    // latest news only: an overdue notice supersedes the warning before it.
+    let latest: Vec<[&str; 1]> = fired
+        .iter()
+        .map(|f| [f.events.last().map_or("", |e| e.kind)])
+        .collect();
+    let news: Vec<News> = fired
+        .iter()
+        .zip(&latest)
+        .map(|(f, kinds)| News {
+            before: Some(&f.before),
+            after: &f.after,
+            event_kinds: kinds,
+            actor_id: None,
+        })
+        .collect();
+    notify::enqueue_batch(state, &txn, &news).await?;
     txn.commit().await?;
-    Ok((fired, seen))
+    Ok((fired.iter().map(|f| f.events.len()).sum(), seen))
+}
+
+/// Event rows per INSERT: nine columns each stays well under PostgreSQL's 65,535 parameters.
+const EVENT_INSERT_CHUNK: usize = 2000;
+
+/// One ticket's fired checkpoints, whose events and mail the batch writes together.
+struct Fired {
+    before: ticket::Model,
+    after: ticket::Model,
+    events: Vec<EventRecord>,
 }
 
 /// Fires every stage of one ticket whose checkpoint has passed, each exactly once: the update
@@ -165,7 +207,7 @@ async fn fire_due_stages(
     category: &category::Model,
     mut t: ticket::Model,
     now: DateTime<Utc>,
-) -> ServiceResult<usize> {
+) -> ServiceResult<Option<Fired>> {
     let before = t.clone();
     let mut events = Vec::new();
     let (mut stage, mut level) = (t.sla_stage, t.escalation_level);
@@ -194,17 +236,15 @@ async fn fire_due_stages(
             .filter(ticket::Column::Id.eq(t.id))
             .exec(txn)
             .await?;
-        return Ok(0);
+        return Ok(None);
     }
     let read_version = t.version;
+    let version = read_version + events.len() as i32;
     let result = ticket::Entity::update_many()
         .col_expr(ticket::Column::SlaStage, Expr::value(stage))
         .col_expr(ticket::Column::EscalationLevel, Expr::value(level))
         .col_expr(ticket::Column::SlaNextAt, Expr::value(next))
-        .col_expr(
-            ticket::Column::Version,
-            Expr::value(read_version + events.len() as i32),
-        )
+        .col_expr(ticket::Column::Version, Expr::value(version))
         .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
         .filter(ticket::Column::Id.eq(t.id))
         .filter(ticket::Column::Version.eq(read_version))
@@ -212,20 +252,19 @@ async fn fire_due_stages(
         .await?;
     if result.rows_affected == 0 {
         // Someone changed the ticket since it was read; the next pass looks again.
-        return Ok(0);
+        return Ok(None);
     }
-    append_events(txn, t.id, read_version, &events, None, now).await?;
     let after = ticket::Model {
         sla_stage: stage,
         escalation_level: level,
         sla_next_at: next,
-        version: read_version + events.len() as i32,
+        version,
         updated_at: now,
         ..t
     };
-    // When several checkpoints were passed at once (e.g. after downtime), people are told the
-    // latest news only: an overdue notice supersedes the warning before it.
-    let latest: Vec<&str> = events.last().map(|e| e.kind).into_iter().collect();
-    crate::service::notify::enqueue_for_events(state, txn, Some(&before), &after, &latest).await?;
-    Ok(events.len())
+    Ok(Some(Fired {
+        before,
+        after,
+        events,
+    }))
 }

@@ -243,7 +243,26 @@ pub async fn append_events(
     actor_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> ServiceResult<Vec<ticket_event::Model>> {
-    let rows: Vec<ticket_event::ActiveModel> = events
+    let rows = event_rows(ticket_id, last_seq, events, actor_id, now);
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One statement for all of an action's events; RETURNING gives back their ids.
+    Ok(ticket_event::Entity::insert_many(rows)
+        .exec_with_returning(db)
+        .await?)
+}
+
+/// The event rows that follow sequence number `last_seq`, for callers that insert many
+/// tickets' events in one statement.
+pub fn event_rows(
+    ticket_id: i64,
+    last_seq: i32,
+    events: &[EventRecord],
+    actor_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Vec<ticket_event::ActiveModel> {
+    events
         .iter()
         .enumerate()
         .map(|(i, e)| ticket_event::ActiveModel {
@@ -258,14 +277,7 @@ pub async fn append_events(
             data: Set((!e.data.is_null()).then(|| e.data.to_string())),
             ..Default::default()
         })
-        .collect();
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    // One statement for all of an action's events; RETURNING gives back their ids.
-    Ok(ticket_event::Entity::insert_many(rows)
-        .exec_with_returning(db)
-        .await?)
+        .collect()
 }
 
 /// Runs one action in its own write transaction: the change and its events commit together.
