@@ -121,6 +121,10 @@ pub struct LoadgenArgs {
     /// Print the summary as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Write every acknowledged report here, one `clientRequestId number` per line, so a run
+    /// can be checked against the database afterwards (e.g. after a crash).
+    #[arg(long)]
+    pub journal: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -326,6 +330,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 admin_email: args.admin_email.clone(),
                 password: args.password.clone(),
                 max_grids: args.max_grids,
+                journal: args.journal.clone(),
             };
             let summary = crate::loadgen::run(&cfg).await.map_err(CliError::Input)?;
             if args.json {

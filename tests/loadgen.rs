@@ -31,6 +31,7 @@ async fn a_two_second_run_reports_every_operation() {
         admin_email: "admin@seed.gridloop".into(),
         password: SEED_PASSWORD.into(),
         max_grids: 50,
+        journal: None,
     };
     let started = Instant::now();
     let summary = run(&cfg).await.expect("loadgen");

@@ -37,6 +37,8 @@ pub struct LoadConfig {
     pub password: String,
     /// Grids fetched to report in.
     pub max_grids: usize,
+    /// Where to write the acknowledged reports (`clientRequestId number` per line).
+    pub journal: Option<std::path::PathBuf>,
 }
 
 /// Parses `report=70,accept=10,resolve=10,query=10`.
@@ -125,7 +127,17 @@ pub async fn run(cfg: &LoadConfig) -> Result<Summary, String> {
     for task in tasks {
         all.merge(task.await.map_err(|e| format!("virtual user: {e}"))?);
     }
-    Ok(all.summary(started.elapsed(), cfg.concurrency))
+    let summary = all.summary(started.elapsed(), cfg.concurrency);
+    if let Some(path) = &cfg.journal {
+        let lines: String = all
+            .acknowledged()
+            .iter()
+            .map(|(request, number)| format!("{request} {number}\n"))
+            .collect();
+        std::fs::write(path, lines)
+            .map_err(|e| format!("writing the journal {}: {e}", path.display()))?;
+    }
+    Ok(summary)
 }
 
 /// Grids to report in, categories, and some ticket numbers to read.

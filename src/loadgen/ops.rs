@@ -96,7 +96,13 @@ impl User {
             Op::Report => {
                 let t0 = Instant::now();
                 let r = self.report().await;
-                stats.record(op.name(), t0.elapsed(), r);
+                let took = t0.elapsed();
+                let r = r.map(|ack| {
+                    if let Some((request, number)) = ack {
+                        stats.acknowledge(request, number);
+                    }
+                });
+                stats.record(op.name(), took, r);
             }
             Op::Accept | Op::Resolve => self.handle(op, stats).await,
             Op::Query => {
@@ -128,7 +134,8 @@ impl User {
         bytes
     }
 
-    async fn report(&mut self) -> Result<(), String> {
+    /// Reports one issue; returns (clientRequestId, number) when the service acknowledged it.
+    async fn report(&mut self) -> Result<Option<(String, String)>, String> {
         let world = Arc::clone(&self.world);
         let area = world.areas[self.rng.below(world.areas.len() as u64) as usize];
         let lon = area.min.0 + self.rng.unit() * (area.max.0 - area.min.0);
@@ -136,7 +143,7 @@ impl User {
         let category = &world.categories[self.rng.below(world.categories.len() as u64) as usize];
         let request = format!("lg-{}-{}-{}", self.id, self.photos, self.rng.next_u64());
         let input = json!({"categoryCode": category, "description": "压测上报", "lat": lat, "lon": lon,
-            "clientRequestId": request, "photos": [{"file": null}]});
+            "clientRequestId": request.clone(), "photos": [{"file": null}]});
         let photo = self.photo();
         let data = world
             .gql
@@ -147,10 +154,13 @@ impl User {
                 vec![("variables.input.photos.0.file", photo)],
             )
             .await?;
-        if let Some(n) = data["reportIssue"]["ticket"]["number"].as_str() {
-            self.remember(n.to_string());
+        let number = data["reportIssue"]["ticket"]["number"]
+            .as_str()
+            .map(str::to_string);
+        if let Some(n) = &number {
+            self.remember(n.clone());
         }
-        Ok(())
+        Ok(number.map(|n| (request, n)))
     }
 
     /// Accept a DISPATCHED or resolve an IN_PROGRESS ticket of the chief's queue, refreshing

@@ -14,6 +14,8 @@ const MAX_MICROS: u64 = 60_000_000;
 #[derive(Default)]
 pub struct Stats {
     ops: BTreeMap<&'static str, OpStats>,
+    /// (clientRequestId, ticket number) of every report the service acknowledged.
+    acknowledged: Vec<(String, String)>,
 }
 
 struct OpStats {
@@ -57,7 +59,17 @@ impl Stats {
         self.op(op).skipped += 1;
     }
 
+    /// A report the service answered with a ticket number.
+    pub fn acknowledge(&mut self, request: String, number: String) {
+        self.acknowledged.push((request, number));
+    }
+
+    pub fn acknowledged(&self) -> &[(String, String)] {
+        &self.acknowledged
+    }
+
     pub fn merge(&mut self, other: Stats) {
+        self.acknowledged.extend(other.acknowledged);
         for (op, o) in other.ops {
             let s = self.op(op);
             if let (Some(h), Some(oh)) = (s.latency.as_mut(), o.latency.as_ref()) {

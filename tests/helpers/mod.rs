@@ -6,6 +6,7 @@
 
 pub mod mail;
 pub mod oracle;
+pub mod process;
 pub mod simulate;
 pub mod smtp;
 pub mod stats;
