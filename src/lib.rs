@@ -14,6 +14,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod loadgen;
+pub mod net;
 pub mod seed;
 pub mod service;
 pub mod startup;
