@@ -89,6 +89,7 @@ pub enum Command {
     /// Fill an empty database with a synthetic city and a ticket history, at bulk speed.
     Seed(SeedArgs),
     /// Drive a running gridloop (loopback only) with many seeded users and print latency percentiles.
+    /// Serve it with `--rate-limit-enabled false`: every virtual user shares one address.
     Loadgen(LoadgenArgs),
 }
 

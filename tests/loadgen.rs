@@ -9,13 +9,11 @@ use std::time::{Duration, Instant};
 use gridloop::loadgen::stats::Summary;
 use gridloop::loadgen::{LoadConfig, check_loopback, parse_mix, run};
 use gridloop::seed::{self, SEED_PASSWORD, SeedParams};
-use helpers::spawn_app_with;
+use helpers::spawn_app;
 
 #[tokio::test]
 async fn a_two_second_run_reports_every_operation() {
-    // Every virtual user comes from loopback, so the per-address limit would cut the run short;
-    // a real load test turns it off the same way (`--rate-limit-enabled false`).
-    let app = spawn_app_with(|s| s.rate_limit.enabled = false).await;
+    let app = spawn_app().await;
     let params = SeedParams {
         tickets: 400,
         days: 2,

@@ -6,7 +6,7 @@
 
 mod helpers;
 
-use gridloop::config::Settings;
+use gridloop::config::{RateLimitSettings, Settings};
 use helpers::{TestApp, spawn_app, spawn_app_with};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -205,7 +205,7 @@ async fn rate_limits_can_be_turned_off() {
 
 #[tokio::test]
 async fn the_default_limits_let_a_busy_dispatcher_page_through() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.rate_limit = RateLimitSettings::default()).await;
     let token = app.admin_token().await;
 
     for _ in 0..300 {
