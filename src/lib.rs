@@ -15,6 +15,7 @@ pub mod graphql;
 pub mod http;
 pub mod loadgen;
 pub mod net;
+pub mod secret_url;
 pub mod seed;
 pub mod service;
 pub mod startup;
