@@ -31,7 +31,6 @@ pub struct HttpState {
     pub schema: GridloopSchema,
 }
 
-/// All routes with their middleware.
 /// All routes with their middleware. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so per-address limits see the peer.
 pub fn router(state: HttpState) -> Router {
