@@ -89,6 +89,7 @@ pub enum Command {
     /// Fill an empty database with a synthetic city and a ticket history, at bulk speed.
     Seed(SeedArgs),
     /// Drive a running gridloop (loopback only) with many seeded users and print latency percentiles.
+    /// Serve it with `--rate-limit-enabled false`: every virtual user shares one address.
     Loadgen(LoadgenArgs),
 }
 
@@ -180,6 +181,26 @@ pub struct ServeArgs {
     /// Default: none (mail is written as .eml files). The password comes from GRIDLOOP_SMTP_PASSWORD.
     #[arg(long, env = "GRIDLOOP_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// Browser origins allowed to call the API cross-origin (comma-separated, exact
+    /// `https://host[:port]`). Default: none, no CORS headers.
+    #[arg(long, env = "GRIDLOOP_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Option<Vec<String>>,
+    /// Reverse proxies (IPs or CIDR ranges, comma-separated) whose X-Forwarded-For is believed.
+    /// Default: none.
+    #[arg(long, env = "GRIDLOOP_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Turn the per-address and per-token rate limits on or off. Default: true.
+    #[arg(long, env = "GRIDLOOP_RATE_LIMIT_ENABLED", value_name = "BOOL")]
+    pub rate_limit_enabled: Option<bool>,
+    /// Requests per minute from one client address (0: no limit). Default: 1200.
+    #[arg(long, env = "GRIDLOOP_RATE_LIMIT_PER_IP_PER_MINUTE")]
+    pub rate_limit_per_ip_per_minute: Option<u32>,
+    /// Requests per minute with one bearer token (0: no limit). Default: 600.
+    #[arg(long, env = "GRIDLOOP_RATE_LIMIT_PER_USER_PER_MINUTE")]
+    pub rate_limit_per_user_per_minute: Option<u32>,
+    /// Requests one client may send back to back. Default: a full minute's allowance.
+    #[arg(long, env = "GRIDLOOP_RATE_LIMIT_BURST")]
+    pub rate_limit_burst: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -208,6 +229,12 @@ impl Cli {
             smtp_password: std::env::var("GRIDLOOP_SMTP_PASSWORD")
                 .ok()
                 .filter(|p| !p.is_empty()),
+            cors_allowed_origins: serve.and_then(|s| s.cors_allowed_origins.clone()),
+            trusted_proxies: serve.and_then(|s| s.trusted_proxies.clone()),
+            rate_limit_enabled: serve.and_then(|s| s.rate_limit_enabled),
+            rate_limit_per_ip_per_minute: serve.and_then(|s| s.rate_limit_per_ip_per_minute),
+            rate_limit_per_user_per_minute: serve.and_then(|s| s.rate_limit_per_user_per_minute),
+            rate_limit_burst: serve.and_then(|s| s.rate_limit_burst),
         };
         let file = self
             .global

@@ -8,6 +8,8 @@ use chrono::NaiveTime;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use crate::net::IpRange;
+
 /// Default database: an embedded SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gridloop.db?mode=rwc";
 /// Default listen address.
@@ -25,7 +27,36 @@ pub struct Settings {
     pub workers: WorkerSettings,
     pub smtp: SmtpSettings,
     pub notify: NotifySettings,
+    pub rate_limit: RateLimitSettings,
     pub demo: bool,
+}
+
+/// Per-client request budgets on the API routes (`/graphql`, `/export/*`, `/evidence/*`), so one
+/// runaway script or attacker cannot starve the database for everyone else.
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Sustained requests per minute from one client address; 0 turns this limit off.
+    pub per_ip_per_minute: u32,
+    /// Sustained requests per minute with one bearer token; 0 turns this limit off.
+    pub per_user_per_minute: u32,
+    /// Requests one client may send back to back after being idle. `None`: a full minute's
+    /// allowance, so a page that fires many queries at once is never refused.
+    pub burst: Option<u32>,
+    /// Most clients tracked at once; idle ones are forgotten first, so memory stays bounded.
+    pub max_keys: usize,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            per_ip_per_minute: 1200,
+            per_user_per_minute: 600,
+            burst: None,
+            max_keys: 100_000,
+        }
+    }
 }
 
 /// The outgoing mail server. Without a URL, mail is written as `.eml` files instead.
@@ -165,6 +196,12 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// Longest a request may take before it is answered with 408.
     pub request_timeout_secs: u64,
+    /// Browser origins (`https://ui.example.org`) allowed to call the API cross-origin. Empty
+    /// (the default): no CORS headers at all, so browsers only allow same-origin pages.
+    pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed when finding the client address (for
+    /// rate limits). Empty (the default): the peer address is the client, whatever headers say.
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -197,6 +234,8 @@ impl Default for Settings {
             http: HttpSettings {
                 body_limit_bytes: 12 * 1024 * 1024,
                 request_timeout_secs: 30,
+                cors_allowed_origins: Vec::new(),
+                trusted_proxies: Vec::new(),
             },
             log: LogSettings {
                 format: LogFormat::Text,
@@ -207,6 +246,7 @@ impl Default for Settings {
             workers: WorkerSettings::default(),
             smtp: SmtpSettings::default(),
             notify: NotifySettings::default(),
+            rate_limit: RateLimitSettings::default(),
             demo: false,
         }
     }
@@ -249,6 +289,14 @@ pub struct FileSettings {
     pub digest_enabled: Option<bool>,
     /// `HH:MM`, local time.
     pub digest_time: Option<String>,
+    pub cors_allowed_origins: Option<Vec<String>>,
+    /// IP addresses or CIDR ranges (`10.0.0.0/8`).
+    pub trusted_proxies: Option<Vec<String>>,
+    pub rate_limit_enabled: Option<bool>,
+    pub rate_limit_per_ip_per_minute: Option<u32>,
+    pub rate_limit_per_user_per_minute: Option<u32>,
+    pub rate_limit_burst: Option<u32>,
+    pub rate_limit_max_keys: Option<usize>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two, flags first).
@@ -262,6 +310,12 @@ pub struct Overrides {
     pub smtp_url: Option<String>,
     /// Only from the environment: a password on the command line shows in `ps`.
     pub smtp_password: Option<String>,
+    pub cors_allowed_origins: Option<Vec<String>>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub rate_limit_enabled: Option<bool>,
+    pub rate_limit_per_ip_per_minute: Option<u32>,
+    pub rate_limit_per_user_per_minute: Option<u32>,
+    pub rate_limit_burst: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -293,6 +347,7 @@ impl Settings {
     fn merge(mut file: FileSettings, overrides: &Overrides) -> Result<Self, ConfigError> {
         let mut s = Settings::default();
         merge_mail(&mut s, &mut file)?;
+        merge_protection(&mut s, &mut file, overrides)?;
         if let Some(v) = file.bind {
             s.bind = v;
         }
@@ -361,6 +416,80 @@ impl Settings {
         }
         Ok(s)
     }
+}
+
+/// CORS, trusted proxies and rate limits, from the file and then env/flags.
+fn merge_protection(
+    s: &mut Settings,
+    file: &mut FileSettings,
+    overrides: &Overrides,
+) -> Result<(), ConfigError> {
+    let origins = overrides
+        .cors_allowed_origins
+        .clone()
+        .or(file.cors_allowed_origins.take());
+    if let Some(v) = origins {
+        s.http.cors_allowed_origins = v
+            .iter()
+            .map(|o| parse_origin(o))
+            .collect::<Result<_, _>>()?;
+    }
+    let proxies = overrides
+        .trusted_proxies
+        .clone()
+        .or(file.trusted_proxies.take());
+    if let Some(v) = proxies {
+        s.http.trusted_proxies = v
+            .iter()
+            .map(|p| {
+                p.parse().map_err(|e| ConfigError::Invalid {
+                    key: "trusted_proxies",
+                    message: format!("{p:?}: {e}"),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    let r = &mut s.rate_limit;
+    if let Some(v) = overrides.rate_limit_enabled.or(file.rate_limit_enabled) {
+        r.enabled = v;
+    }
+    let per_ip = overrides.rate_limit_per_ip_per_minute;
+    if let Some(v) = per_ip.or(file.rate_limit_per_ip_per_minute) {
+        r.per_ip_per_minute = v;
+    }
+    let per_user = overrides.rate_limit_per_user_per_minute;
+    if let Some(v) = per_user.or(file.rate_limit_per_user_per_minute) {
+        r.per_user_per_minute = v;
+    }
+    if let Some(v) = overrides.rate_limit_burst.or(file.rate_limit_burst) {
+        r.burst = Some(v.max(1));
+    }
+    if let Some(v) = file.rate_limit_max_keys {
+        r.max_keys = v.max(1);
+    }
+    Ok(())
+}
+
+/// An allowed CORS origin is exactly `scheme://host[:port]`, as browsers send it.
+fn parse_origin(origin: &str) -> Result<String, ConfigError> {
+    let o = origin.trim().trim_end_matches('/');
+    let invalid = |why: &str| ConfigError::Invalid {
+        key: "cors_allowed_origins",
+        message: format!("{origin:?} {why}"),
+    };
+    let Some((scheme, host)) = o.split_once("://") else {
+        return Err(invalid("is not scheme://host[:port]"));
+    };
+    if !matches!(scheme, "http" | "https") {
+        return Err(invalid("must start with http:// or https://"));
+    }
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '/' | '*' | ',');
+    if host.is_empty() || host.contains(bad_char) {
+        return Err(invalid(
+            "must be one exact origin, without path or wildcard",
+        ));
+    }
+    Ok(o.to_string())
 }
 
 /// The mail keys of the file (split out to keep `merge` readable).
@@ -497,6 +626,61 @@ mod tests {
         let s = Settings::default();
         assert!(s.smtp.url.is_none());
         assert_eq!(s.notify.mail_dir, PathBuf::from("outbox-mail"));
+    }
+
+    #[test]
+    fn rate_limits_are_on_by_default_and_generous() {
+        let s = Settings::default();
+        assert!(s.rate_limit.enabled);
+        assert!(s.rate_limit.per_user_per_minute >= 600);
+        assert!(s.rate_limit.per_ip_per_minute >= 1200);
+        assert!(s.http.cors_allowed_origins.is_empty());
+        assert!(s.http.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn env_and_flags_beat_the_file_for_protection_keys() {
+        let file: FileSettings = toml::from_str(
+            "rate_limit_per_ip_per_minute = 10\nrate_limit_enabled = false\ncors_allowed_origins = [\"https://a.example.org/\"]\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            rate_limit_per_ip_per_minute: Some(20),
+            ..Default::default()
+        };
+        let s = Settings::merge(file, &overrides).unwrap();
+        assert_eq!(s.rate_limit.per_ip_per_minute, 20);
+        assert!(!s.rate_limit.enabled);
+        assert_eq!(s.http.cors_allowed_origins, vec!["https://a.example.org"]);
+        assert_eq!(s.http.trusted_proxies.len(), 1);
+    }
+
+    #[test]
+    fn a_wildcard_or_a_path_is_not_an_allowed_origin() {
+        for bad in [
+            "*",
+            "https://*.example.org",
+            "https://a.example.org/app",
+            "a.example.org",
+        ] {
+            let file = FileSettings {
+                cors_allowed_origins: Some(vec![bad.into()]),
+                ..Default::default()
+            };
+            assert!(
+                Settings::merge(file, &Overrides::default()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_malformed_trusted_proxy_is_rejected() {
+        let file = FileSettings {
+            trusted_proxies: Some(vec!["10.0.0.0/40".into()]),
+            ..Default::default()
+        };
+        assert!(Settings::merge(file, &Overrides::default()).is_err());
     }
 
     #[test]

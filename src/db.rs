@@ -39,7 +39,15 @@ pub async fn connect_counted(
             "?mode=rwc"
         });
     }
+    let (url, password) = if sqlite {
+        (url, None)
+    } else {
+        crate::secret_url::split_password(&url)
+    };
     let mut options = ConnectOptions::new(url);
+    if let Some(password) = password {
+        options.map_sqlx_postgres_opts(move |o| o.password(&password));
+    }
     options
         .max_connections(settings.max_connections)
         .min_connections(1)

@@ -14,6 +14,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod loadgen;
+pub mod net;
+pub mod secret_url;
 pub mod seed;
 pub mod service;
 pub mod startup;

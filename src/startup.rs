@@ -116,13 +116,16 @@ impl Application {
             schema,
         });
         tracing::info!(address = %self.address, "gridloop listening");
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                signal.await;
-                let _ = stop.send(true);
-            })
-            .await
-            .map_err(StartupError::Serve);
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            signal.await;
+            let _ = stop.send(true);
+        })
+        .await
+        .map_err(StartupError::Serve);
         for w in workers {
             let _ = w.await;
         }

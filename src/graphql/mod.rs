@@ -1,5 +1,6 @@
 //! The GraphQL API: thin resolvers that parse input, call a service and map the result.
 
+pub mod aliases;
 mod auth;
 mod calendars;
 mod categories;
@@ -66,6 +67,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
     .limit_complexity(MAX_COMPLEXITY)
     .limit_directives(8)
     .extension(codes::ErrorCodes)
+    .extension(aliases::AliasLimit)
 }
 
 /// The SDL committed at `schema/schema.graphql`.
