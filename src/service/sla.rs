@@ -1,12 +1,13 @@
 //! The SLA clock at work: each ticket's next checkpoint, its traffic light, and the sweeper pass
 //! that fires warnings, overdue notices and escalations exactly once per ticket and level.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement, Value,
 };
 use serde_json::json;
 
@@ -146,7 +147,7 @@ async fn sweep_batch(state: &AppState) -> ServiceResult<(usize, usize)> {
     let due = q.all(&txn).await?;
     let seen = due.len();
     let mut categories: HashMap<String, category::Model> = HashMap::new();
-    let mut fired: Vec<Fired> = Vec::new();
+    let mut planned: Vec<Fired> = Vec::new();
     for t in due {
         if !categories.contains_key(&t.category_code) {
             let c = category_of(&txn, &t).await?;
@@ -155,10 +156,22 @@ async fn sweep_batch(state: &AppState) -> ServiceResult<(usize, usize)> {
         let Some(category) = categories.get(&t.category_code) else {
             continue;
         };
-        if let Some(f) = fire_due_stages(state, &txn, category, t, now).await? {
-            fired.push(f);
+        match plan(state, category, t, now) {
+            Plan::Fire(f) => planned.push(f),
+            Plan::Reschedule { id, next } => {
+                ticket::Entity::update_many()
+                    .col_expr(ticket::Column::SlaNextAt, Expr::value(next))
+                    .filter(ticket::Column::Id.eq(id))
+                    .exec(&txn)
+                    .await?;
+            }
         }
     }
+    let applied = apply(&txn, &planned, now).await?;
+    let fired: Vec<Fired> = planned
+        .into_iter()
+        .filter(|f| applied.contains(&f.after.id))
+        .collect();
     let rows: Vec<_> = fired
         .iter()
         .flat_map(|f| event_rows(f.after.id, f.before.version, &f.events, None, now))
@@ -199,15 +212,22 @@ struct Fired {
     events: Vec<EventRecord>,
 }
 
-/// Fires every stage of one ticket whose checkpoint has passed, each exactly once: the update
-/// only applies at the version and stage that were read.
-async fn fire_due_stages(
+/// What a due ticket needs: its passed stages fired, or only its checkpoint moved.
+enum Plan {
+    Fire(Fired),
+    Reschedule {
+        id: i64,
+        next: Option<DateTime<Utc>>,
+    },
+}
+
+/// Works out every stage of one ticket whose checkpoint has passed (no I/O).
+fn plan(
     state: &AppState,
-    txn: &impl ConnectionTrait,
     category: &category::Model,
     mut t: ticket::Model,
     now: DateTime<Utc>,
-) -> ServiceResult<Option<Fired>> {
+) -> Plan {
     let before = t.clone();
     let mut events = Vec::new();
     let (mut stage, mut level) = (t.sla_stage, t.escalation_level);
@@ -231,40 +251,97 @@ async fn fire_due_stages(
         next = next_checkpoint(state, category, &t);
     }
     if events.is_empty() {
-        ticket::Entity::update_many()
-            .col_expr(ticket::Column::SlaNextAt, Expr::value(next))
-            .filter(ticket::Column::Id.eq(t.id))
-            .exec(txn)
-            .await?;
-        return Ok(None);
-    }
-    let read_version = t.version;
-    let version = read_version + events.len() as i32;
-    let result = ticket::Entity::update_many()
-        .col_expr(ticket::Column::SlaStage, Expr::value(stage))
-        .col_expr(ticket::Column::EscalationLevel, Expr::value(level))
-        .col_expr(ticket::Column::SlaNextAt, Expr::value(next))
-        .col_expr(ticket::Column::Version, Expr::value(version))
-        .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
-        .filter(ticket::Column::Id.eq(t.id))
-        .filter(ticket::Column::Version.eq(read_version))
-        .exec(txn)
-        .await?;
-    if result.rows_affected == 0 {
-        // Someone changed the ticket since it was read; the next pass looks again.
-        return Ok(None);
+        return Plan::Reschedule { id: t.id, next };
     }
     let after = ticket::Model {
         sla_stage: stage,
         escalation_level: level,
         sla_next_at: next,
-        version,
+        version: t.version + events.len() as i32,
         updated_at: now,
         ..t
     };
-    Ok(Some(Fired {
+    Plan::Fire(Fired {
         before,
         after,
         events,
-    }))
+    })
 }
+
+/// Writes a batch's fired stages in one UPDATE … FROM (VALUES …), each row guarded by the
+/// version that was read, so a stage fires exactly once even if a ticket moved meanwhile.
+/// Returns the ids of the tickets that were updated.
+async fn apply(
+    txn: &impl ConnectionTrait,
+    fired: &[Fired],
+    now: DateTime<Utc>,
+) -> ServiceResult<HashSet<i64>> {
+    if fired.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let backend = txn.get_database_backend();
+    let mut values: Vec<Value> = vec![now.into()];
+    let mut tuples = Vec::with_capacity(fired.len());
+    for f in fired {
+        let first = values.len() + 1;
+        let p = |i: usize| placeholder(backend, first + i);
+        tuples.push(match backend {
+            DbBackend::Postgres => format!(
+                "({}::bigint, {}::integer, {}::integer, {}::integer, {}::timestamptz, {}::integer)",
+                p(0),
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
+            ),
+            _ => format!(
+                "({}, {}, {}, {}, {}, {})",
+                p(0),
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
+            ),
+        });
+        values.extend([
+            f.after.id.into(),
+            f.before.version.into(),
+            f.after.sla_stage.into(),
+            f.after.escalation_level.into(),
+            f.after.sla_next_at.into(),
+            f.after.version.into(),
+        ]);
+    }
+    let sql = format!(
+        "UPDATE ticket SET sla_stage = v.stage, escalation_level = v.level, \
+         sla_next_at = v.next_at, version = v.version, updated_at = {now} \
+         FROM (SELECT {columns} FROM (VALUES {tuples}) AS x) AS v \
+         WHERE ticket.id = v.id AND ticket.version = v.read_version RETURNING ticket.id",
+        now = placeholder(backend, 1),
+        columns = VALUES_COLUMNS,
+        tuples = tuples.join(", "),
+    );
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            r.try_get_by_index::<i64>(0)
+                .map_err(|e| ServiceError::Database(e.into()))
+        })
+        .collect()
+}
+
+/// The n-th (1-based) bind parameter in the backend's syntax.
+fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_string(),
+    }
+}
+
+/// Names for the VALUES list's columns (both PostgreSQL and SQLite call them column1…).
+const VALUES_COLUMNS: &str = "x.column1 AS id, x.column2 AS read_version, x.column3 AS stage, \
+     x.column4 AS level, x.column5 AS next_at, x.column6 AS version";
