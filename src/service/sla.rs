@@ -157,7 +157,7 @@ async fn sweep_batch(state: &AppState) -> ServiceResult<(usize, usize)> {
             continue;
         };
         match plan(state, category, t, now) {
-            Plan::Fire(f) => planned.push(f),
+            Plan::Fire(f) => planned.push(*f),
             Plan::Reschedule { id, next } => {
                 ticket::Entity::update_many()
                     .col_expr(ticket::Column::SlaNextAt, Expr::value(next))
@@ -214,7 +214,7 @@ struct Fired {
 
 /// What a due ticket needs: its passed stages fired, or only its checkpoint moved.
 enum Plan {
-    Fire(Fired),
+    Fire(Box<Fired>),
     Reschedule {
         id: i64,
         next: Option<DateTime<Utc>>,
@@ -261,11 +261,11 @@ fn plan(
         updated_at: now,
         ..t
     };
-    Plan::Fire(Fired {
+    Plan::Fire(Box::new(Fired {
         before,
         after,
         events,
-    })
+    }))
 }
 
 /// Writes a batch's fired stages in one UPDATE … FROM (VALUES …), each row guarded by the
@@ -327,10 +327,7 @@ async fn apply(
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
     rows.iter()
-        .map(|r| {
-            r.try_get_by_index::<i64>(0)
-                .map_err(|e| ServiceError::Database(e.into()))
-        })
+        .map(|r| r.try_get_by_index::<i64>(0).map_err(ServiceError::Database))
         .collect()
 }
 
