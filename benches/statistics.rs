@@ -223,7 +223,7 @@ fn naive_sql(town: i64, from: DateTime<Utc>, to: DateTime<Utc>, as_of: DateTime<
     let duration = |name: &str, a: &str, b: &str, v: &str| {
         let cond = format!("{reg} AND {b} >= {a}");
         format!(
-            "avg({v})::float8 FILTER (WHERE {cond}) AS {name}_mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY {v}) FILTER (WHERE {cond}) AS {name}_median, percentile_cont(0.9) WITHIN GROUP (ORDER BY {v}) FILTER (WHERE {cond}) AS {name}_p90"
+            "(avg({v}) FILTER (WHERE {cond}))::float8 AS {name}_mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY {v}) FILTER (WHERE {cond}) AS {name}_median, percentile_cont(0.9) WITHIN GROUP (ORDER BY {v}) FILTER (WHERE {cond}) AS {name}_p90"
         )
     };
     format!(
