@@ -6,6 +6,8 @@
 
 pub mod mail;
 pub mod oracle;
+pub mod other_town;
+pub mod sdl;
 pub mod simulate;
 pub mod smtp;
 pub mod stats;
