@@ -165,10 +165,17 @@ const MATRIX: &[Row] = &[
     ("reportIssue",                   Outside,  [ALLOW, NO,    NO,    NO,    NO,    NO,    ANON]),
     ("dispatchTicket",                Inside,   [NO,    NO,    NO,    ALLOW, NO,    NO,    ANON]),
     ("dispatchTicket",                Outside,  [NO,    NO,    NO,    NO,    NO,    NO,    ANON]),
+    // the ticket is inside; the scope is the chosen assignee's. Any enabled chief may be chosen:
+    // routing itself hands tickets to the chief of a street that belongs to the next town.
+    ("dispatchTicket:assignee",       Inside,   [NO,    NO,    NO,    ALLOW, NO,    NO,    ANON]),
+    ("dispatchTicket:assignee",       Outside,  [NO,    NO,    NO,    ALLOW, NO,    NO,    ANON]),
     ("rejectTicket",                  Inside,   [NO,    NO,    NO,    ALLOW, NO,    NO,    ANON]),
     ("rejectTicket",                  Outside,  [NO,    NO,    NO,    NO,    NO,    NO,    ANON]),
     ("markDuplicate",                 Inside,   [NO,    NO,    NO,    ALLOW, NO,    NO,    ANON]),
     ("markDuplicate",                 Outside,  [NO,    NO,    NO,    NO,    NO,    NO,    ANON]),
+    // the ticket is inside; the scope is the original's: linking to a ticket one may not see is refused
+    ("markDuplicate:original",        Inside,   [NO,    NO,    NO,    ALLOW, NO,    NO,    ANON]),
+    ("markDuplicate:original",        Outside,  [NO,    NO,    NO,    NO,    NO,    NO,    ANON]),
     ("acceptTicket",                  Inside,   [NO,    ALLOW, ALLOW, NO,    NO,    NO,    ANON]),
     ("acceptTicket",                  Outside,  [NO,    NO,    NO,    NO,    NO,    NO,    ANON]),
     ("returnTicket",                  Inside,   [NO,    ALLOW, ALLOW, NO,    NO,    NO,    ANON]),
@@ -458,21 +465,38 @@ impl World {
         } else {
             &self.inside
         };
-        if let Some((status, pending)) = ticket_action(operation) {
-            let holder = match (scope, caller.role) {
+        let (action, second_target) = match operation.split_once(':') {
+            Some((action, _)) => (action, true),
+            None => (operation, false),
+        };
+        if let Some((status, pending)) = ticket_action(action) {
+            // With a second target (`markDuplicate:original`, `dispatchTicket:assignee`) the
+            // ticket itself is inside and the scope is that of the other ticket or person.
+            let ticket_scope = if second_target { Inside } else { scope };
+            let holder = match (ticket_scope, caller.role) {
                 (Outside, _) => self.lane_b,
                 (_, Some(Role::StreetChief)) => self.street1,
                 _ => self.lane1,
             };
-            let t = ticket_in(app, scope, status, holder, pending).await;
+            let t = ticket_in(app, ticket_scope, status, holder, pending).await;
+            let assignee = if scope == Outside {
+                self.lane_b
+            } else {
+                self.lane1
+            };
             let input = match operation {
+                "dispatchTicket:assignee" => {
+                    json!({"number": t.number, "assigneeId": ids::encode("User", assignee)})
+                }
                 "returnTicket" | "rejectTicket" | "suspendTicket" | "reopenTicket" => {
                     json!({"number": t.number, "reason": "原因"})
                 }
                 "requestExtension" => json!({"number": t.number, "minutes": 60, "reason": "原因"}),
                 "decideExtension" => json!({"number": t.number, "approved": true}),
                 "verifyTicket" => json!({"number": t.number, "passed": true}),
-                "markDuplicate" => json!({"number": t.number, "originalNumber": shared.number}),
+                "markDuplicate" | "markDuplicate:original" => {
+                    json!({"number": t.number, "originalNumber": shared.number})
+                }
                 "superviseTicket" => json!({"number": t.number, "note": "督办"}),
                 "submitFeedback" => json!({"number": t.number, "score": 5}),
                 "resolveTicket" => {
@@ -480,12 +504,12 @@ impl World {
                 }
                 _ => json!({"number": t.number}),
             };
-            let input_type = format!("{}{}Input", operation[..1].to_uppercase(), &operation[1..]);
+            let input_type = format!("{}{}Input", action[..1].to_uppercase(), &action[1..]);
             let query = format!(
-                "mutation($input: {input_type}!) {{ {operation}(input: $input) {{ ticket {{ number version grid {{ code }} }} }} }}"
+                "mutation($input: {input_type}!) {{ {action}(input: $input) {{ ticket {{ number version grid {{ code }} }} }} }}"
             );
             let variables = json!({ "input": input });
-            let body = if operation == "resolveTicket" {
+            let body = if action == "resolveTicket" {
                 let file = ("variables.input.photos.0.file".to_string(), photo());
                 app.graphql_multipart_as(caller.token.as_deref(), &query, variables, vec![file])
                     .await
