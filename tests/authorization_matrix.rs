@@ -34,6 +34,10 @@
 //!   ticket is. A dispatcher may only enter reports inside their scope.
 //! - `routePreview` has no scope: any logged-in user may ask about any point and sees the grid,
 //!   street, lane and handler there (ALLOW outside, and the answer names the other town).
+//! - An action with a second target has rows of its own (`markDuplicate:original`,
+//!   `dispatchTicket:assignee`): the ticket is inside, the scope is the other target's. The
+//!   original of a duplicate must be a ticket the caller may see; the chosen assignee may be
+//!   any enabled chief, since routing itself picks the chief of a street of the next town.
 //! - `apiVersion`, `databaseBackend`, `noop` and `login` need no login.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
