@@ -499,6 +499,10 @@ fn required_text(
                 out.report(format!("{key} is longer than {max_chars} characters"));
                 return None;
             }
+            if has_control(s) {
+                out.report(format!("{key} must not contain control characters"));
+                return None;
+            }
             Some(s.to_owned())
         }
         Some(Value::String(_)) => {
@@ -516,9 +520,20 @@ fn required_text(
     }
 }
 
+/// Control characters (NUL, ESC, …) have no place in a code, name or email, and some databases
+/// refuse NUL in text; tabs and line breaks are tolerated, as in every other text input.
+fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
 /// Absent, `null` and blank strings all mean "none": GIS exporters write any of them.
 fn optional_text(props: &Map<String, Value>, key: &str, out: &mut Reporter) -> Option<String> {
     match props.get(key) {
+        Some(Value::String(s)) if has_control(s) => {
+            out.report(format!("{key} must not contain control characters"));
+            None
+        }
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         None | Some(Value::Null | Value::String(_)) => None,
         Some(_) => {
@@ -849,6 +864,42 @@ mod tests {
             messages_of(&problems, 2),
             vec!["feature has no \"properties\" object"]
         );
+    }
+
+    #[test]
+    fn control_characters_in_texts_are_reported() {
+        let problems = World::new()
+            .parse(vec![
+                feature(
+                    json!({"kind": "district", "code": "D\u{0}1", "name": "ok"}),
+                    Value::Null,
+                ),
+                feature(
+                    json!({"kind": "district", "code": "D2", "name": "esc\u{1b}[31m"}),
+                    Value::Null,
+                ),
+                feature(
+                    json!({"kind": "town", "code": "T3", "name": "t", "parent": "320101\u{7}"}),
+                    Value::Null,
+                ),
+            ])
+            .unwrap_err();
+        assert_eq!(
+            messages_of(&problems, 0),
+            vec!["code must not contain control characters"]
+        );
+        assert_eq!(
+            messages_of(&problems, 1),
+            vec!["name must not contain control characters"]
+        );
+        assert!(
+            messages_of(&problems, 2)[0].contains("parent must not contain control characters")
+        );
+        let tab = World::new().parse(vec![feature(
+            json!({"kind": "district", "code": "D4", "name": "with\ttab"}),
+            Value::Null,
+        )]);
+        assert!(tab.is_ok(), "{tab:?}");
     }
 
     #[test]

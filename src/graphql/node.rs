@@ -5,7 +5,7 @@ use sea_orm::EntityTrait;
 
 use crate::domain::role::Role;
 use crate::entity::{app_user, category, jurisdiction};
-use crate::service::Actor;
+use crate::service::{Actor, users};
 
 use super::context::{actor, app_state};
 use super::error::{ApiError, ApiResult};
@@ -49,11 +49,19 @@ impl NodeQuery {
                 if !own {
                     actor.require_any(&[Role::Admin, Role::Manager])?;
                 }
-                app_user::Entity::find_by_id(id)
+                let row = app_user::Entity::find_by_id(id)
                     .one(db)
                     .await
-                    .map_err(ApiError::internal)?
-                    .map(|u| Node::User(u.into()))
+                    .map_err(ApiError::internal)?;
+                match row {
+                    Some(u) if own || users::in_scope(state, &actor, u.id).await? => {
+                        Some(Node::User(u.into()))
+                    }
+                    Some(_) => {
+                        return Err(ApiError::forbidden("that user is outside your scope"));
+                    }
+                    None => None,
+                }
             }
             "Jurisdiction" => {
                 let row = jurisdiction::Entity::find_by_id(numeric()?)

@@ -377,6 +377,32 @@ fn parse_user_row(fields: &[String]) -> Result<NewUser, String> {
     })
 }
 
+/// Whether the user lies inside the actor's scope, as `list_users` decides it: one of the
+/// user's jurisdictions is in the actor's scope (admins and the system see everyone).
+pub async fn in_scope(state: &AppState, actor: &Actor<'_>, user_id: i64) -> ServiceResult<bool> {
+    let Some(prefixes) = actor.scope_prefixes() else {
+        return Ok(true);
+    };
+    let paths: Vec<String> = jurisdiction::Entity::find()
+        .filter(
+            jurisdiction::Column::Id.in_subquery(
+                Query::select()
+                    .column(user_scope::Column::JurisdictionId)
+                    .from(user_scope::Entity)
+                    .and_where(Expr::col(user_scope::Column::UserId).eq(user_id))
+                    .to_owned(),
+            ),
+        )
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|j| j.path)
+        .collect();
+    Ok(paths
+        .iter()
+        .any(|path| prefixes.iter().any(|p| path.starts_with(p.as_str()))))
+}
+
 /// A page of users inside the actor's scope (ADMIN, MANAGER), ordered by id.
 pub async fn list_users(
     state: &AppState,

@@ -4,9 +4,12 @@
 //! run there instead, each in a fresh database of its own.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod geojson_check;
 pub mod mail;
 pub mod oracle;
+pub mod other_town;
 pub mod process;
+pub mod sdl;
 pub mod simulate;
 pub mod smtp;
 pub mod stats;
@@ -300,4 +303,27 @@ pub fn error_code(response: &Value) -> Option<String> {
     response["errors"][0]["extensions"]["code"]
         .as_str()
         .map(str::to_string)
+}
+
+/// Seed of the property tests unless `PROPTEST_RNG_SEED` asks for another: every run tries the
+/// same cases, so a failure on CI reproduces anywhere.
+pub const PROPTEST_SEED: u64 = 0x6772_6964_6c6f_6f70;
+
+/// A proptest configuration with `cases` cases, a fixed seed (see [`PROPTEST_SEED`]) and failing
+/// cases saved beside the test file (`tests/<name>.proptest-regressions`) and retried first.
+pub fn proptest_config(cases: u32, source_file: &'static str) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
+    let mut config = Config {
+        cases,
+        max_shrink_iters: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        source_file: Some(source_file),
+        ..Config::default()
+    };
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = RngSeed::Fixed(PROPTEST_SEED);
+    }
+    config
 }

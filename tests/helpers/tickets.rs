@@ -26,6 +26,18 @@ impl TestApp {
         variables: Value,
         files: Vec<(String, Vec<u8>)>,
     ) -> Value {
+        self.graphql_multipart_as(Some(token), query, variables, files)
+            .await
+    }
+
+    /// Like `graphql_multipart`, optionally without a token (anonymous).
+    pub async fn graphql_multipart_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Value {
         let operations = json!({ "query": query, "variables": variables });
         let map: serde_json::Map<String, Value> = files
             .iter()
@@ -44,14 +56,11 @@ impl TestApp {
                     .unwrap(),
             );
         }
-        let resp = self
-            .client
-            .post(self.url("/graphql"))
-            .bearer_auth(token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let mut req = self.client.post(self.url("/graphql")).multipart(form);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.unwrap();
         assert!(resp.status().is_success(), "status {}", resp.status());
         resp.json().await.unwrap()
     }
@@ -149,4 +158,114 @@ pub fn event_kinds(ticket: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+impl TestApp {
+    /// Reports a 0507 (piled materials, LANE level) ticket with one BEFORE photo through the
+    /// service layer, as the user with this email, at (lat, lon).
+    pub async fn report_as(
+        &self,
+        reporter: &str,
+        (lat, lon): (f64, f64),
+    ) -> gridloop::entity::ticket::Model {
+        use gridloop::service::{auth, tickets, users};
+        let user = users::get_by_email(&self.state, reporter).await.unwrap();
+        let viewer = auth::load_viewer(&self.db, user).await.unwrap();
+        tickets::report(
+            &self.state,
+            &viewer,
+            tickets::ReportInput {
+                category_code: "0507".into(),
+                description: "乱堆物".into(),
+                lat,
+                lon,
+                photos: vec![gridloop::service::evidence::NewPhoto {
+                    bytes: photo(),
+                    taken_at: None,
+                    lat: None,
+                    lon: None,
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .ticket
+    }
+
+    /// Forces a ticket into `status` behind the lifecycle's back, held by `holder` (nobody while
+    /// REPORTED) with a fresh deadline, optionally with a pending extension request: a fixture for
+    /// tests of who may act on a ticket in that status.
+    pub async fn force_status(
+        &self,
+        t: gridloop::entity::ticket::Model,
+        status: &str,
+        holder: i64,
+        pending_extension: bool,
+    ) -> gridloop::entity::ticket::Model {
+        use gridloop::clock::Clock;
+        use gridloop::entity::{extension_request, ticket};
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = self.clock.now();
+        let held = status != "REPORTED";
+        let mut a: ticket::ActiveModel = t.into();
+        a.status = Set(status.to_string());
+        a.assignee_id = Set(held.then_some(holder));
+        a.dispatched_at = Set(held.then_some(now));
+        a.due_at = Set(held.then(|| now + chrono::Duration::hours(4)));
+        if status == "SUSPENDED" {
+            a.suspended_at = Set(Some(now));
+        }
+        if matches!(status, "RESOLVED" | "CLOSED") {
+            a.resolved_at = Set(Some(now));
+        }
+        if status == "CLOSED" {
+            a.closed_at = Set(Some(now));
+        }
+        let t = a.update(&self.db).await.unwrap();
+        if pending_extension {
+            extension_request::ActiveModel {
+                ticket_id: Set(t.id),
+                requested_by: Set(holder),
+                minutes: Set(30),
+                reason: Set("seed".into()),
+                status: Set("PENDING".into()),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&self.db)
+            .await
+            .unwrap();
+        }
+        t
+    }
+
+    /// Inserts a FAILED outbox row for the user with this email; returns its id.
+    pub async fn failed_notification(&self, recipient: &str) -> i64 {
+        use gridloop::clock::Clock;
+        use gridloop::entity::notification;
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = self.clock.now();
+        let user = gridloop::service::users::get_by_email(&self.state, recipient)
+            .await
+            .unwrap();
+        notification::ActiveModel {
+            kind: Set("DISPATCHED".into()),
+            recipient_id: Set(user.id),
+            email: Set(user.email),
+            locale: Set("zh".into()),
+            subject: Set("测试".into()),
+            body_text: Set("测试".into()),
+            body_html: Set("<p>测试</p>".into()),
+            status: Set("FAILED".into()),
+            attempts: Set(8),
+            next_attempt_at: Set(now),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .unwrap()
+        .id
+    }
 }

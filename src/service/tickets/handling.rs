@@ -310,6 +310,11 @@ pub async fn mark_duplicate(
     let original = load(&state.db, original_number)
         .await
         .map_err(|_| ServiceError::invalid("originalNumber", "no such ticket"))?;
+    if !engine::visible(&actor, &original) {
+        return Err(ServiceError::forbidden(
+            "the original ticket is outside your scope",
+        ));
+    }
     if original.id == t.id {
         return Err(ServiceError::invalid(
             "originalNumber",
