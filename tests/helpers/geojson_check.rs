@@ -138,6 +138,7 @@ fn check_accepted(
                 f.kind
             ),
             (Some(geometry), Some(json)) => {
+                assert_eq!(&to_geojson(geometry), json, "feature {i}: stored GeoJSON");
                 let value: Value = serde_json::from_str(json).expect("stored GeoJSON is JSON");
                 if f.kind == PlaceKind::Grid {
                     assert!(
