@@ -72,9 +72,9 @@ async fn overdue_tickets(db: &DatabaseConnection, now: DateTime<Utc>) -> Vec<i64
         .collect()
 }
 
-/// Polls (at most two minutes) until every overdue ticket has its SLA_OVERDUE event and every
+/// Polls (at most five minutes: a debug build on a busy machine sends a few mails a second) until every overdue ticket has its SLA_OVERDUE event and every
 /// queued mail was sent.
-async fn wait_until_settled(db: &DatabaseConnection) {
+async fn wait_until_settled(db: &DatabaseConnection, cutoff: i64) {
     let started = Instant::now();
     loop {
         let due = overdue_tickets(db, Utc::now()).await;
@@ -88,14 +88,20 @@ async fn wait_until_settled(db: &DatabaseConnection) {
         .collect();
         let unsent = count(
             db,
-            "SELECT COUNT(*) FROM notification WHERE status <> 'SENT'",
+            &format!("SELECT COUNT(*) FROM notification WHERE status <> 'SENT' AND id <= {cutoff}"),
         )
         .await;
         if unsent == 0 && due.iter().all(|t| fired.contains(t)) {
             return;
         }
+        let failed = count(
+            db,
+            "SELECT COUNT(*) FROM notification WHERE status = 'FAILED'",
+        )
+        .await;
+        assert_eq!(failed, 0, "mail given up on");
         assert!(
-            started.elapsed() < Duration::from_secs(120),
+            started.elapsed() < Duration::from_secs(300),
             "not settled: {unsent} mails unsent, {} overdue tickets without SLA_OVERDUE",
             due.iter().filter(|t| !fired.contains(t)).count()
         );
@@ -174,12 +180,20 @@ async fn assert_state_matches_events(db: &DatabaseConnection) {
 
 /// Every queued mail was sent and reached the SMTP server (a mail cut off by the kill may
 /// arrive twice, with the same Message-ID); each overdue ticket's notice is among them, once.
-async fn assert_mail_went_out(db: &DatabaseConnection, smtp: &SmtpServer, exactly_once: bool) {
-    let queued: Vec<i64> = rows(db, "SELECT id FROM notification")
-        .await
-        .iter()
-        .map(|r| r.try_get::<i64>("", "id").unwrap())
-        .collect();
+async fn assert_mail_went_out(
+    db: &DatabaseConnection,
+    smtp: &SmtpServer,
+    exactly_once: bool,
+    cutoff: i64,
+) {
+    let queued: Vec<i64> = rows(
+        db,
+        &format!("SELECT id FROM notification WHERE id <= {cutoff}"),
+    )
+    .await
+    .iter()
+    .map(|r| r.try_get::<i64>("", "id").unwrap())
+    .collect();
     let mut received: HashMap<i64, usize> = HashMap::new();
     for m in smtp.received() {
         let id = m
@@ -193,7 +207,11 @@ async fn assert_mail_went_out(db: &DatabaseConnection, smtp: &SmtpServer, exactl
     }
     let queued_set: HashSet<i64> = queued.iter().copied().collect();
     let received_set: HashSet<i64> = received.keys().copied().collect();
-    assert_eq!(received_set, queued_set, "mail received = mail queued");
+    let missing: Vec<_> = queued_set.difference(&received_set).collect();
+    assert!(
+        missing.is_empty(),
+        "queued mail never received: {missing:?}"
+    );
     if exactly_once {
         let twice: Vec<_> = received.iter().filter(|(_, n)| **n > 1).collect();
         assert!(twice.is_empty(), "mail sent more than once: {twice:?}");
@@ -229,7 +247,7 @@ async fn a_server_killed_mid_load_loses_no_acknowledged_report_and_still_sends_m
 
     // Act: load, SIGKILL mid-run, restart under the same load; then kill again with deadlines
     // and mail pending and stay down until the deadlines have passed.
-    let load = start_loadgen(&server.url(), 8, 12, &journal);
+    let load = start_loadgen(&server.url(), 6, 10, &journal);
     tokio::time::sleep(Duration::from_secs(4)).await;
     server.kill();
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -242,8 +260,10 @@ async fn a_server_killed_mid_load_loses_no_acknowledged_report_and_still_sends_m
     )
     .await;
     tokio::time::sleep(Duration::from_secs(65)).await;
+    let cutoff = count(&db, "SELECT COALESCE(MAX(id), 0) FROM notification").await;
     server.restart().await;
-    wait_until_settled(&db).await;
+    // Mail pending at the kill must go out; escalations after the restart keep adding more.
+    wait_until_settled(&db, cutoff).await;
 
     // Assert
     println!("{summary}\nmail pending at the second kill: {pending}");
@@ -253,7 +273,7 @@ async fn a_server_killed_mid_load_loses_no_acknowledged_report_and_still_sends_m
         !overdue_tickets(&db, Utc::now()).await.is_empty(),
         "some tickets went overdue while the server was down"
     );
-    assert_mail_went_out(&db, &smtp, false).await;
+    assert_mail_went_out(&db, &smtp, false, cutoff).await;
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -272,7 +292,7 @@ async fn two_instances_on_one_database_under_load_duplicate_no_ticket_escalation
     let load_b = start_loadgen(&second.url(), 6, 10, &journal_b);
     let (summary_a, summary_b) = (finish(load_a).await, finish(load_b).await);
     tokio::time::sleep(Duration::from_secs(62)).await;
-    wait_until_settled(&db).await;
+    wait_until_settled(&db, i64::MAX).await;
 
     // Assert
     println!("{summary_a}\n{summary_b}");
@@ -281,7 +301,7 @@ async fn two_instances_on_one_database_under_load_duplicate_no_ticket_escalation
     assert_acknowledged_reports_exist_once(&db, &acks).await;
     assert_state_matches_events(&db).await;
     assert!(!overdue_tickets(&db, Utc::now()).await.is_empty());
-    assert_mail_went_out(&db, &smtp, true).await;
+    assert_mail_went_out(&db, &smtp, true, i64::MAX).await;
     drop((first, second));
     std::fs::remove_dir_all(dir).ok();
 }
